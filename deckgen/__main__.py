@@ -1,0 +1,5 @@
+"""Allow ``python -m deckgen``."""
+
+from deckgen.cli import main
+
+main()

@@ -1,0 +1,138 @@
+"""Answers files -> answers attached to the bank's parts (docs/ANSWERS.md describes the format)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from markdown_it.tree import SyntaxTreeNode
+
+from deckgen.errors import Diagnostic, Location, Severity
+from deckgen.markdown import parser
+from deckgen.model import Answer, Bank, Cell, Question
+from deckgen.normalize import normalize
+
+_KEY = re.compile(r"^Q?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
+_OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
+INLINE_CELL = re.compile(r"^\{python\}\s+(.+)$", re.DOTALL)
+CELL_INFO = re.compile(r"^\{python\}\s*$")
+
+
+def split_cell(code: str) -> tuple[str, dict[str, str]]:
+    """Separate leading ``#| key: value`` option lines from a cell's code."""
+    options: dict[str, str] = {}
+    lines = code.split("\n")
+    i = 0
+    while i < len(lines):
+        m = _OPTION.match(lines[i].strip())
+        if not m:
+            break
+        value = m.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        options[m.group(1).lower()] = value
+        i += 1
+    return "\n".join(lines[i:]), options
+
+
+def scan(markdown: str, loc: Location, line_of: Callable[[int], int] | None = None
+         ) -> tuple[Cell, ...]:
+    """Find the ``{python}`` cells and inline expressions of an answer, in document order.
+
+    ``line_of`` maps a 0-based line of ``markdown`` to its line in the file.
+    """
+    line_of = line_of or (lambda i: loc.line + i)
+    tree = SyntaxTreeNode(parser().parse(markdown))
+    cells: list[Cell] = []
+    for node in tree.walk():
+        start = node.map[0] if node.type != "root" and node.map else 0
+        if node.type == "fence" and CELL_INFO.match((node.info or "").strip()):
+            code, options = split_cell(node.content or "")
+            fence = Location(loc.path, line_of(start))
+            cells.append(Cell(code, options, fence, line_of(start + 1 + len(options))))
+        elif node.type == "inline":
+            for child in node.children:
+                m = INLINE_CELL.match(child.content) if child.type == "code_inline" else None
+                if m:
+                    line = line_of(start)
+                    cells.append(Cell(m.group(1).strip(), {}, Location(loc.path, line), line,
+                                      inline=True))
+    return tuple(cells)
+
+
+def make_answer(markdown: str, loc: Location,
+                line_of: Callable[[int], int] | None = None) -> Answer:
+    return Answer(markdown, loc, scan(markdown, loc, line_of))
+
+
+def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diagnostic]]:
+    """Read one answers file into ``key -> Answer`` (``setup`` included)."""
+    diags: list[Diagnostic] = []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return {}, [Diagnostic(Location(display, 1), f"not valid UTF-8 ({exc.reason})",
+                               "encoding")]
+    norm = normalize(text)
+    lines = norm.text.split("\n")
+    tree = SyntaxTreeNode(parser().parse(norm.text))
+    heads = [n for n in tree.children if n.type == "heading" and n.tag == "h2" and n.map]
+    out: dict[str, Answer] = {}
+    for i, head in enumerate(heads):
+        title = "".join(c.content for c in head.children).strip()
+        loc = Location(display, norm.line(head.map[0]))
+        m = _KEY.match(title)
+        key = "setup" if title.lower() == "setup" else (
+            f"{m.group(1)}.{m.group(2)}" if m and m.group(2) else m.group(1) if m else None)
+        if key is None:
+            diags.append(Diagnostic(loc, f"answer heading '## {title}' is not a key like "
+                                    "'## 34' or '## 34.2'", "bad-answer-key"))
+            continue
+        end = heads[i + 1].map[0] if i + 1 < len(heads) else len(lines)
+        first = next((j for j in range(head.map[1], end) if lines[j].strip()), head.map[1])
+        body = "\n".join(lines[first:end]).rstrip()
+        body_loc = Location(display, norm.line(first))
+        if key in out:
+            diags.append(Diagnostic(loc, f"answer {key} is given twice (first at "
+                                    f"{out[key].loc})", "duplicate-answer"))
+            continue
+        out[key] = make_answer(body, body_loc, lambda j, first=first: norm.line(first + j))
+    return out, diags
+
+
+def attach(bank: Bank, answers: dict[str, Answer]) -> tuple[Bank, list[Diagnostic]]:
+    """Attach answers by key; unknown keys are errors, inline ``<details>`` answers clash."""
+    diags: list[Diagnostic] = []
+    setup = answers.get("setup")
+    questions: list[Question] = []
+    used: set[str] = set()
+    for q in bank.questions:
+        parts = []
+        for part in q.parts:
+            key = q.key(part)
+            answer = answers.get(key)
+            if answer is not None:
+                used.add(key)
+                if part.answer is not None:
+                    diags.append(Diagnostic(answer.loc, f"{key} already has a <details> answer "
+                                            f"at {part.answer.loc}", "duplicate-answer"))
+                else:
+                    part = replace(part, answer=answer)
+            elif part.answer is not None and not part.answer.cells:
+                part = replace(part, answer=make_answer(part.answer.markdown, part.answer.loc))
+            parts.append(part)
+        questions.append(replace(q, parts=tuple(parts)))
+    for key, answer in answers.items():
+        if key != "setup" and key not in used:
+            diags.append(Diagnostic(answer.loc, f"answer {key} matches no question or part of "
+                                    f"{bank.path} (see `deckgen list`)", "unknown-answer-key"))
+    return replace(bank, questions=tuple(questions),
+                   setup=setup.cells if setup else ()), diags
+
+
+def unanswered(bank: Bank) -> list[Diagnostic]:
+    return [Diagnostic(part.loc, f"{q.key(part)} has no answer", "missing-answer",
+                       Severity.WARNING)
+            for q in bank.questions for part in q.parts if part.answer is None]

@@ -1,0 +1,168 @@
+"""Command line: parse options, call the library, print diagnostics. Heavy imports stay inside."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from deckgen import __version__
+from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Severity
+
+
+def _print_diagnostics(diags: list[Diagnostic], quiet_warnings: bool = False) -> None:
+    for d in sorted(diags, key=lambda d: (d.severity is not Severity.ERROR,
+                                          (d.loc.path, d.loc.line) if d.loc else ("", 0))):
+        if quiet_warnings and d.severity is Severity.WARNING:
+            continue
+        color = "red" if d.severity is Severity.ERROR else "yellow"
+        click.secho(str(d), fg=color, err=True)
+
+
+def _summary(diags: list[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diags)
+    warnings = len(diags) - errors
+    return f"{errors} error(s), {warnings} warning(s)"
+
+
+def _load(source: tuple[Path, ...]):
+    from deckgen import config
+    if len(source) > 1:
+        raise click.UsageError("give one bank: a directory with deckgen.toml or a question file")
+    return config.load(source[0] if source else None)
+
+
+def _formats(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deckgen")
+def main() -> None:
+    """Turn a Markdown question bank into an Anki deck (.apkg) and a JSON card list.
+
+    Without a SOURCE, commands use the bank in ./source (its settings in
+    source/deckgen.toml). Answers live in answers files beside the bank; some are computed
+    by Python cells when the deck is built (see docs/ANSWERS.md).
+    """
+
+
+source_arg = click.argument("source", nargs=-1, type=click.Path(path_type=Path))
+
+
+@main.command()
+@source_arg
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: build/, or 'out' in deckgen.toml).")
+@click.option("--format", "-f", "formats", default=None, metavar="LIST",
+              help="Comma-separated outputs: apkg,json (default: both).")
+@click.option("--rerun", is_flag=True, help="Run every cell again, ignoring cached results.")
+@click.option("--no-exec", is_flag=True,
+              help="Run no code: use cached results only, and say which are missing.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for cells (default: 1, or 'jobs' in deckgen.toml).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def build(source, out, formats, rerun, no_exec, jobs, strict, quiet) -> None:
+    """Build the deck: parse, compute answers, write build/<deck>.apkg and .json.
+
+    Nothing is written unless the whole build succeeds; outputs are replaced atomically.
+    """
+    from deckgen import config
+    from deckgen.pipeline import build as run_build
+
+    started = time.perf_counter()
+    try:
+        cfg = config.override(_load(source), out=out, formats=_formats(formats), jobs=jobs)
+        bar = None
+
+        def progress(done: int, total: int, label: str) -> None:
+            nonlocal bar
+            if quiet:
+                return
+            if bar is None:
+                bar = click.progressbar(length=total, label="Running cells", file=sys.stderr,
+                                        show_pos=True, item_show_func=lambda s: s)
+                bar.__enter__()
+            bar.update(1, label)
+            if done == total:
+                bar.__exit__(None, None, None)
+
+        result = run_build(cfg, strict=strict, rerun=rerun, execute=not no_exec,
+                           progress=progress)
+    except BuildFailed as exc:
+        _print_diagnostics(exc.diagnostics)
+        click.secho(f"build failed: {_summary(exc.diagnostics)}; previous outputs were kept",
+                    fg="red", err=True)
+        sys.exit(1)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    _print_diagnostics(result.diagnostics, quiet_warnings=quiet)
+    if not quiet:
+        cards = len(result.deck.cards)
+        answered = sum(c.answered for c in result.deck.cards)
+        for fmt, path in result.written.items():
+            state = "written" if result.changed[fmt] else "unchanged"
+            click.echo(f"{path} ({state})")
+        click.echo(f"{cards} cards ({answered} answered), {len(result.deck.media)} media files, "
+                   f"{result.executed} question(s) computed, {_summary(result.diagnostics)} in "
+                   f"{time.perf_counter() - started:.2f} s")
+
+
+@main.command()
+@source_arg
+@click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
+def check(source, strict) -> None:
+    """Parse and validate the bank and its answers without running code or writing files.
+
+    Prints every problem as file:line: message [code]; exits 1 on errors.
+    """
+    from deckgen.pipeline import gather
+
+    try:
+        gathered = gather(_load(source))
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    _print_diagnostics(gathered.diagnostics)
+    parts = sum(len(q.parts) for b in gathered.banks for q in b.questions)
+    questions = sum(len(b.questions) for b in gathered.banks)
+    unanswered = sum(d.code == "missing-answer" for d in gathered.diagnostics)
+    click.echo(f"{questions} questions, {parts} parts, {unanswered} unanswered; "
+               f"{_summary(gathered.diagnostics)}")
+    failing = gathered.errors or (strict and gathered.diagnostics)
+    sys.exit(1 if failing else 0)
+
+
+@main.command(name="list")
+@source_arg
+def list_(source) -> None:
+    """List questions and parts with their answer keys, kinds and locations."""
+    from deckgen.pipeline import gather
+
+    try:
+        gathered = gather(_load(source))
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    for bank in gathered.banks:
+        section = None
+        for q in bank.questions:
+            if q.section != section:
+                section = q.section
+                click.secho(f"\n{section or '(no section)'}", bold=True)
+            for part in q.parts:
+                mark = "answered" if part.answer else "-"
+                extra = f", {len(part.choices)} options" if part.choices else \
+                    f", {part.blanks} blanks" if part.blanks else ""
+                click.echo(f"  {q.key(part):<7} {part.kind.value}{extra:<12} {mark:<9} "
+                           f"{part.loc}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,24 @@
+"""The one place that configures markdown-it-py for deckgen (parsing and rendering share it)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+
+@lru_cache(maxsize=None)
+def parser() -> MarkdownIt:
+    """CommonMark with raw HTML, tables, ``$``/``$$`` math and front matter.
+
+    ``allow_space=False`` makes ``$5 and $10`` plain text: an opening ``$`` must touch the
+    formula and a closing one must follow a non-space, as in Pandoc.
+    """
+    md = MarkdownIt("commonmark", {"html": True})
+    md.enable("table")
+    md.use(front_matter_plugin)
+    md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False,
+           double_inline=True)
+    return md

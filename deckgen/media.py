@@ -1,0 +1,80 @@
+"""Media files for cards: bank images and computed plots, under content-hashed names."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+
+from deckgen.errors import Diagnostic, Location, Severity
+
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+
+
+def hashed_name(data: bytes, suffix: str) -> str:
+    """``deckgen-<hash><suffix>``: same bytes, same name, so Anki's media never churns."""
+    return f"deckgen-{hashlib.sha256(data).hexdigest()[:20]}{suffix.lower()}"
+
+
+@dataclass
+class MediaStore:
+    """Collects every file the cards reference; refuses paths that leave the bank."""
+
+    root: Path
+    """The bank's directory: images must resolve inside it."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """name -> content, for the package."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """name -> where it came from (a bank path or 'computed')."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    _by_path: dict[Path, str] = field(default_factory=dict)
+
+    def add_bytes(self, data: bytes, suffix: str, origin: str = "computed") -> str:
+        name = hashed_name(data, suffix)
+        self.files[name] = data
+        self.sources.setdefault(name, origin)
+        return name
+
+    def image(self, src: str, base: Path, loc: Location) -> str | None:
+        """The media name for an image reference, or None (with a diagnostic) if unusable."""
+        url = urlparse(src)
+        if url.scheme in ("http", "https", "ftp") or src.startswith("//"):
+            self.diagnostics.append(Diagnostic(
+                loc, f"remote image '{src}' is not fetched at build time; download it into the "
+                "bank and reference the local file", "remote-image", Severity.WARNING))
+            return None
+        if url.scheme or not src.strip():
+            self.diagnostics.append(Diagnostic(loc, f"image source '{src}' is not a file path",
+                                               "bad-image"))
+            return None
+        rel = unquote(url.path)
+        if PurePosixPath(rel).is_absolute() or Path(rel).is_absolute():
+            self.diagnostics.append(Diagnostic(
+                loc, f"image path '{src}' is absolute; use a path inside the bank", "unsafe-path"))
+            return None
+        target = (base / rel)
+        try:
+            resolved = target.resolve(strict=False)
+            root = self.root.resolve()
+        except OSError as exc:  # pragma: no cover - e.g. a symlink loop
+            self.diagnostics.append(Diagnostic(loc, f"cannot resolve image '{src}': {exc}",
+                                               "bad-image"))
+            return None
+        if root != resolved and root not in resolved.parents:
+            self.diagnostics.append(Diagnostic(
+                loc, f"image path '{src}' leaves the bank directory {self.root}", "unsafe-path"))
+            return None
+        if resolved in self._by_path:
+            return self._by_path[resolved]
+        if not resolved.is_file():
+            self.diagnostics.append(Diagnostic(loc, f"image '{src}' not found (looked for "
+                                               f"{target})", "missing-image"))
+            return None
+        if resolved.suffix.lower() not in IMAGE_TYPES:
+            self.diagnostics.append(Diagnostic(loc, f"'{src}' is not an image type deckgen "
+                                               "packs (png, jpg, gif, svg, webp)", "bad-image"))
+            return None
+        name = self.add_bytes(resolved.read_bytes(), resolved.suffix, str(target))
+        self._by_path[resolved] = name
+        return name

@@ -1,0 +1,121 @@
+"""The build, in the order the data flows: read -> answers -> execute -> cards -> render.
+
+Phase one gathers and validates everything and collects every diagnostic; only a clean phase
+one reaches phase two, which writes each output atomically. A failed build writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deckgen.answers import attach, read_answers, unanswered
+from deckgen.config import Config
+from deckgen.errors import BuildFailed, Diagnostic, Severity
+from deckgen.model import Answer, Bank, Deck
+
+Progress = Callable[[str, int], "object"]
+
+
+@dataclass
+class Gathered:
+    banks: list[Bank]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def gather(cfg: Config) -> Gathered:
+    """Read every question and answers file and attach answers; never raises for bad input."""
+    from deckgen.parse import read_bank
+
+    diags: list[Diagnostic] = []
+    answers: dict[str, Answer] = {}
+    for path in cfg.answers:
+        found, problems = read_answers(path, display_path(path))
+        diags.extend(problems)
+        for key, answer in found.items():
+            if key in answers:
+                diags.append(Diagnostic(answer.loc, f"answer {key} is also given at "
+                                        f"{answers[key].loc}", "duplicate-answer"))
+            else:
+                answers[key] = answer
+    banks = []
+    for path in cfg.sources:
+        bank, problems = read_bank(path, display_path(path))
+        diags.extend(problems)
+        bank = Bank(bank.path, str(cfg.root), bank.questions, bank.setup, bank.sections)
+        if len(cfg.sources) == 1:
+            bank, problems = attach(bank, answers)
+            diags.extend(problems)
+        banks.append(bank)
+    if len(cfg.sources) > 1 and answers:
+        diags.append(Diagnostic(next(iter(answers.values())).loc, "answers files work with one "
+                                "question file per bank; split the bank into directories",
+                                "answers-ambiguous"))
+    for bank in banks:
+        diags.extend(unanswered(bank))
+    return Gathered(banks, diags)
+
+
+@dataclass
+class BuildResult:
+    deck: Deck
+    written: dict[str, Path]
+    """format -> output path."""
+    changed: dict[str, bool]
+    diagnostics: list[Diagnostic]
+    executed: int
+    """Questions whose cells ran (cache misses)."""
+
+
+def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: bool = True,
+              progress: Progress | None = None) -> tuple[Deck, list[Diagnostic], int]:
+    """Run (or fetch from the cache) every cell and render the cards; raises on errors."""
+    from deckgen.cards import build_deck
+    from deckgen.execute.runner import run_cells
+    from deckgen.media import MediaStore
+
+    results, exec_diags, executed = run_cells(gathered.banks, cfg, rerun=rerun, execute=execute,
+                                              progress=progress)
+    diags = gathered.diagnostics + exec_diags
+    media = MediaStore(cfg.root)
+    deck, card_diags = build_deck(gathered.banks, cfg.name, results, media)
+    diags += card_diags
+    return deck, diags, executed
+
+
+def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bool = True,
+          progress: Progress | None = None) -> BuildResult:
+    """Gather, validate, compute, then write every requested format."""
+    from deckgen.render import registry
+
+    gathered = gather(cfg)
+    if gathered.errors:
+        raise BuildFailed(gathered.diagnostics)
+    deck, diags, executed = make_deck(cfg, gathered, rerun=rerun, execute=execute,
+                                      progress=progress)
+    failing = [d for d in diags if d.severity is Severity.ERROR or
+               (strict and d.severity is Severity.WARNING)]
+    if failing:
+        raise BuildFailed(diags)
+    renderers = registry()
+    outputs = {fmt: renderers[fmt]() for fmt in cfg.formats}
+    written: dict[str, Path] = {}
+    changed: dict[str, bool] = {}
+    for fmt, renderer in outputs.items():
+        path = cfg.out / f"{cfg.slug}{renderer.suffix}"
+        changed[fmt] = renderer(deck, path, {"templates": cfg.templates})
+        written[fmt] = path
+    return BuildResult(deck, written, changed, diags, executed)

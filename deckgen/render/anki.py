@@ -1,0 +1,149 @@
+"""Deck -> Anki package (.apkg) with fixed note-type ids, stable GUIDs and honest mtimes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import genanki
+from pygments.formatters import HtmlFormatter
+
+from deckgen import templates
+from deckgen.atomic import write_atomic
+from deckgen.ids import BASIC_MODEL_ID, CLOZE_MODEL_ID, deck_id
+from deckgen.model import Card, Deck, Kind
+
+# Released field lists: never rename, add, remove or reorder (see ANKI-FACTS.md).
+FIELDS = ["Front", "Back", "Context", "Extra", "Ref", "Kind", "Source"]
+SORT_FIELD = FIELDS.index("Ref")
+
+
+def note_type_css(override: Path | None) -> str:
+    light = HtmlFormatter(style="friendly").get_style_defs(".card .highlight")
+    dark = HtmlFormatter(style="monokai").get_style_defs(".card.nightMode .highlight")
+    return "\n".join([templates.load("anki/style.css", override), "/* code: light */", light,
+                      "/* code: night mode */", dark, ".card.nightMode .highlight { background: "
+                      "#1f2024; }"])
+
+
+def models(override: Path | None) -> tuple[genanki.Model, genanki.Model]:
+    css = note_type_css(override)
+    fields = [{"name": f} for f in FIELDS]
+    basic = genanki.Model(
+        BASIC_MODEL_ID, "deckgen Basic", fields=fields,
+        templates=[{"name": "Card", "qfmt": templates.load("anki/front.html", override),
+                    "afmt": templates.load("anki/back.html", override)}],
+        css=css, sort_field_index=SORT_FIELD)
+    cloze = genanki.Model(
+        CLOZE_MODEL_ID, "deckgen Cloze", fields=fields,
+        templates=[{"name": "Cloze", "qfmt": templates.load("anki/cloze_front.html", override),
+                    "afmt": templates.load("anki/cloze_back.html", override)}],
+        css=css, model_type=genanki.Model.CLOZE, sort_field_index=SORT_FIELD)
+    return basic, cloze
+
+
+class _Note(genanki.Note):
+    """A note that carries its own modification time instead of the package's."""
+
+    def __init__(self, mtime: int, **kwargs):
+        super().__init__(**kwargs)
+        self.mtime = mtime
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):  # noqa: D102 (genanki API)
+        super().write_to_db(cursor, self.mtime, deck_id, id_gen)
+
+
+def fields_of(card: Card) -> list[str]:
+    source = f"{card.ref} · {card.section} · {card.loc}" if card.section else \
+        f"{card.ref} · {card.loc}"
+    values = {"Front": card.front, "Back": card.back, "Context": card.context, "Extra": "",
+              "Ref": card.ref, "Kind": card.kind.value, "Source": source}
+    return [values[f] for f in FIELDS]
+
+
+def content_hash(fields: list[str], tags: tuple[str, ...], model_id: int, deck: str) -> str:
+    h = hashlib.sha256()
+    for part in [*fields, " ".join(tags), str(model_id), deck]:
+        h.update(part.encode())
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+class MtimeState:
+    """Remembers, per GUID, the content hash and the time it last changed (build/anki-state.json).
+
+    Unchanged notes keep their old mtime (Anki leaves them alone); changed notes get a newer one
+    (Anki's default "update if newer" applies the change).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.data: dict[str, list] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+        self.now = int(time.time())
+        self.new: dict[str, list] = {}
+
+    def mtime(self, key: str, digest: str) -> int:
+        old = self.data.get(key)
+        if old and old[0] == digest:
+            self.new[key] = old
+            return int(old[1])
+        stamp = max(self.now, int(old[1]) + 1) if old else self.now
+        self.new[key] = [digest, stamp]
+        return stamp
+
+    def save(self) -> None:
+        from deckgen.atomic import write_bytes_atomic
+        merged = {**self.data, **self.new}
+        write_bytes_atomic(self.path, json.dumps(merged, sort_keys=True, indent=0).encode())
+
+
+class AnkiRenderer:
+    suffix = ".apkg"
+
+    def __call__(self, deck: Deck, path: Path, options: dict) -> bool:
+        override = options.get("templates")
+        basic, cloze = models(override)
+        state = MtimeState(path.with_name(path.stem + ".state.json"))
+        model_digest = hashlib.sha256(json.dumps(
+            [basic.templates, cloze.templates, basic.css]).encode()).hexdigest()
+        model_mtime = state.mtime("note-types", model_digest)
+        decks: dict[str, genanki.Deck] = {}
+        for card in deck.cards:
+            model = cloze if card.kind is Kind.CLOZE else basic
+            fields = fields_of(card)
+            mtime = state.mtime(card.guid, content_hash(fields, card.tags, model.model_id,
+                                                        card.deck))
+            target = decks.setdefault(card.deck, genanki.Deck(deck_id(card.deck), card.deck))
+            target.add_note(_Note(mtime, model=model, fields=fields, tags=list(card.tags),
+                                  guid=card.guid, sort_field=card.ref))
+        stamp = max([model_mtime, *(v[1] for v in state.new.values())])
+        with tempfile.TemporaryDirectory(prefix="deckgen-media-") as tmp:
+            media_paths = []
+            for name, data in sorted(deck.media.items()):
+                p = Path(tmp) / name
+                p.write_bytes(data)
+                media_paths.append(str(p))
+            package = genanki.Package(list(decks.values()), media_files=media_paths)
+            changed = write_atomic(path, lambda t: _write_reproducibly(package, t, stamp))
+        state.save()
+        return changed
+
+
+def _write_reproducibly(package: genanki.Package, target: Path, stamp: int) -> None:
+    """genanki's zip carries the write time; rewrite it with fixed entry dates."""
+    import zipfile
+
+    package.write_to_file(str(target), timestamp=stamp)
+    with zipfile.ZipFile(target) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, data)

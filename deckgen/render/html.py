@@ -1,0 +1,257 @@
+"""Markdown -> card HTML: MathJax delimiters, Pygments classes, safe HTML, media, cell outputs.
+
+Used for every field of the Anki notes and the JSON list. Math is emitted as ``\\(...\\)`` and
+``\\[...\\]`` (the only delimiters Anki's MathJax reads), HTML-escaped and never inside code.
+Literal ``{{``/``}}`` are written as character references so they can never open or close a
+cloze; cloze markers are put in only by :func:`fill_blanks`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from deckgen.errors import Diagnostic, Location
+from deckgen.markdown import parser
+from deckgen.media import MediaStore
+from deckgen.render.sanitize import sanitize
+
+BLANK_MARK = re.compile("\ue000(\\d+)\ue001")
+_EQUATION_ENV = re.compile(r"\\(begin|end)\{(equation|align|gather)(\*?)\}")
+
+
+@dataclass
+class Outputs:
+    """Results of an answer's cells, consumed in document order while rendering."""
+
+    items: list[dict[str, Any]]
+    position: int = 0
+
+    def next(self) -> dict[str, Any] | None:
+        if self.position >= len(self.items):
+            return None
+        item = self.items[self.position]
+        self.position += 1
+        return item
+
+
+@dataclass
+class RenderContext:
+    """What a piece of Markdown needs to become card HTML."""
+
+    media: MediaStore
+    base: Path
+    """Directory that relative image paths start from."""
+    loc: Location
+    """Where this Markdown starts (for diagnostics)."""
+    outputs: Outputs | None = None
+    """Cell results; None when the Markdown may not contain cells (question text)."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@lru_cache(maxsize=64)
+def _lexer(lang: str):
+    try:
+        return get_lexer_by_name(lang or "text")
+    except ClassNotFound:
+        return TextLexer()
+
+
+def code_html(code: str, lang: str) -> str:
+    """Highlighted code with Pygments classes (colours live in the note type's CSS)."""
+    if lang in ("c++", "cpp"):
+        lang = "cpp"
+    return highlight(code, _lexer(lang), HtmlFormatter(cssclass="highlight", wrapcode=True))
+
+
+def math_html(tex: str, display: bool) -> str:
+    tex = tex.strip()
+    if display:
+        # \begin{equation} cannot sit inside \[...\]; the tag (if any) stays.
+        tex = _EQUATION_ENV.sub(lambda m: "" if m.group(2) == "equation" else
+                                rf"\{m.group(1)}{{{m.group(2)}ed}}", tex).strip()
+        return f'<div class="math">\\[{html.escape(tex, quote=False)}\\]</div>'
+    return f"\\({html.escape(tex, quote=False)}\\)"
+
+
+def _protect_braces(text: str) -> str:
+    return text.replace("{{", "{&#123;").replace("}}", "&#125;}")
+
+
+class _Renderer:
+    def __init__(self, ctx: RenderContext):
+        self.ctx = ctx
+        self.md = parser()
+
+    def render(self, markdown: str) -> str:
+        tokens = self.md.parse(markdown)
+        return "".join(self.block(tokens))
+
+    def image(self, src: str, line: int) -> str | None:
+        loc = Location(self.ctx.loc.path, self.ctx.loc.line + line)
+        before = len(self.ctx.media.diagnostics)
+        name = self.ctx.media.image(src, self.ctx.base, loc)
+        self.ctx.diagnostics.extend(self.ctx.media.diagnostics[before:])
+        del self.ctx.media.diagnostics[before:]
+        return name
+
+    def block(self, tokens: list[Token]) -> Iterator[str]:
+        line = 0
+        for i, tok in enumerate(tokens):
+            if tok.map:
+                line = tok.map[0]
+            t = tok.type
+            if t == "inline":
+                yield self.inline(tok.children or [], line)
+            elif t == "fence":
+                yield self.fence(tok, line)
+            elif t == "code_block":
+                yield code_html(tok.content, "text")
+            elif t in ("math_block", "math_block_label"):
+                yield math_html(tok.content, display=True)
+            elif t == "html_block":
+                yield sanitize(tok.content, lambda s, ln=line: self.image(s, ln))
+            elif t == "hr":
+                yield "<hr>"
+            elif t == "front_matter":
+                continue
+            elif t.endswith("_open") or t.endswith("_close"):
+                if t in ("paragraph_open", "paragraph_close") and tok.hidden:
+                    continue
+                tag = tok.tag
+                if t.endswith("_open"):
+                    attrs = ""
+                    if tag == "ol" and tok.attrs.get("start") not in (None, 1, "1"):
+                        attrs = f' start="{int(tok.attrs["start"])}"'
+                    if tag in ("td", "th") and tok.attrs.get("style"):
+                        align = str(tok.attrs["style"]).split(":")[-1]
+                        attrs = f' align="{html.escape(align)}"'
+                    yield f"<{tag}{attrs}>"
+                else:
+                    yield f"</{tag}>"
+            # unknown tokens are dropped rather than leaked as raw text
+
+    def fence(self, tok: Token, line: int) -> str:
+        info = (tok.info or "").strip()
+        if info.startswith("{python}"):
+            return self.cell(tok, line)
+        lang = info.split()[0] if info else ""
+        return code_html(tok.content, lang)
+
+    def cell(self, tok: Token, line: int) -> str:
+        from deckgen.answers import split_cell
+
+        code, options = split_cell(tok.content)
+        result = self.ctx.outputs.next() if self.ctx.outputs else None
+        parts = []
+        if _truthy(options.get("echo", "true")):
+            parts.append(code_html(code.strip("\n") + "\n", "python"))
+        if result is not None and _truthy(options.get("output", "true")):
+            parts.extend(self.output(o, options) for o in result.get("outputs", []))
+        return f'<div class="cell">{"".join(parts)}</div>' if parts else ""
+
+    def output(self, out: dict[str, Any], options: dict[str, str]) -> str:
+        data = out.get("data", {})
+        if "image/svg+xml" in data or "image/png" in data:
+            if "image/svg+xml" in data:
+                name = self.ctx.media.add_bytes(data["image/svg+xml"].encode(), ".svg")
+            else:
+                import base64
+                name = self.ctx.media.add_bytes(base64.b64decode(data["image/png"]), ".png")
+            alt = html.escape(options.get("fig-alt") or options.get("fig-cap") or
+                              options.get("label") or "plot", quote=True)
+            cap = options.get("fig-cap")
+            caption = f"<figcaption>{self.inline_markdown(cap)}</figcaption>" if cap else ""
+            return f'<figure class="output plot"><img src="{name}" alt="{alt}">{caption}</figure>'
+        if "text/latex" in data:
+            tex = data["text/latex"].strip().strip("$")
+            return f'<div class="output">{math_html(tex, display=True)}</div>'
+        text = data.get("text/plain", "")
+        if not text:
+            return ""
+        return f'<pre class="output">{_protect_braces(html.escape(text, quote=False))}</pre>'
+
+    def inline_markdown(self, text: str) -> str:
+        tokens = self.md.parseInline(text)
+        return self.inline(tokens[0].children or [], 0) if tokens else ""
+
+    def inline(self, children: list[Token], line: int) -> str:
+        out = []
+        for tok in children:
+            t = tok.type
+            if t == "text":
+                out.append(_protect_braces(html.escape(tok.content, quote=False)))
+            elif t == "code_inline":
+                m = re.match(r"^\{python\}\s+(.+)$", tok.content, re.DOTALL)
+                if m:
+                    result = self.ctx.outputs.next() if self.ctx.outputs else None
+                    value = (result or {}).get("value", "")
+                    out.append(_protect_braces(html.escape(str(value), quote=False)))
+                else:
+                    out.append("<code>" + _protect_braces(html.escape(tok.content, quote=False))
+                               + "</code>")
+            elif t == "math_inline":
+                out.append(_protect_braces(math_html(tok.content, display=False)))
+            elif t == "math_inline_double":
+                out.append(_protect_braces(math_html(tok.content, display=True)))
+            elif t == "softbreak":
+                out.append("\n")
+            elif t == "hardbreak":
+                out.append("<br>")
+            elif t == "html_inline":
+                out.append(sanitize(tok.content, lambda s: self.image(s, line)))
+            elif t == "image":
+                src = str(tok.attrs.get("src", ""))
+                name = self.image(src, line)
+                alt = html.escape(tok.content or "", quote=True)
+                out.append(f'<img src="{name}" alt="{alt}">' if name else f"[{alt}]")
+            elif t == "link_open":
+                href = str(tok.attrs.get("href", ""))
+                safe = href.strip().lower().startswith(("http://", "https://", "mailto:", "#"))
+                out.append(f'<a href="{html.escape(href, quote=True)}">' if safe else "<a>")
+            elif t == "link_close":
+                out.append("</a>")
+            elif t.endswith("_open"):
+                out.append(f"<{tok.tag}>")
+            elif t.endswith("_close"):
+                out.append(f"</{tok.tag}>")
+        return "".join(out)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() not in ("false", "no", "0", "off")
+
+
+def render_markdown(markdown: str, ctx: RenderContext) -> str:
+    """Render one piece of bank Markdown to card HTML."""
+    return _Renderer(ctx).render(markdown)
+
+
+def render_inline(markdown: str, ctx: RenderContext) -> str:
+    """Render a short piece (a cloze fill, a choice) without a surrounding ``<p>``."""
+    return _Renderer(ctx).inline_markdown(markdown)
+
+
+def fill_blanks(rendered: str, fills: list[str]) -> str:
+    """Replace blank placeholders with cloze deletions ``{{cN::fill}}``.
+
+    ``}}`` and ``::`` inside a fill would end the deletion early or start a hint; both are
+    spaced apart, which TeX and readers ignore.
+    """
+    def sub(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        fill = fills[n - 1] if n - 1 < len(fills) else "?"
+        fill = fill.replace("}}", "} }").replace("::", ": :")
+        return "{{c%d::%s}}" % (n, fill)
+    return BLANK_MARK.sub(sub, rendered)

@@ -1,0 +1,47 @@
+"""Deck -> JSON card list for tooling (format documented in docs/JSON.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from deckgen.atomic import write_bytes_atomic
+from deckgen.model import Deck
+
+FORMAT_VERSION = 1
+
+
+def deck_to_json(deck: Deck) -> dict:
+    return {
+        "format": "deckgen-cards",
+        "version": FORMAT_VERSION,
+        "deck": deck.name,
+        "cards": [
+            {
+                "guid": c.guid,
+                "ref": c.ref,
+                "key": c.key,
+                "question": c.number,
+                "part": c.part,
+                "kind": c.kind.value,
+                "section": c.section,
+                "deck": c.deck,
+                "source": {"file": c.loc.path, "line": c.loc.line},
+                "context": c.context,
+                "front": c.front,
+                "back": c.back,
+                "tags": list(c.tags),
+                "media": list(c.media),
+                "answered": c.answered,
+            }
+            for c in deck.cards
+        ],
+    }
+
+
+class JsonRenderer:
+    suffix = ".json"
+
+    def __call__(self, deck: Deck, path: Path, options: dict) -> bool:
+        text = json.dumps(deck_to_json(deck), ensure_ascii=False, indent=1) + "\n"
+        return write_bytes_atomic(path, text.encode("utf-8"))

@@ -1,0 +1,1 @@
+"""Default templates for deckgen's renderers (data only; installed as ``deckgen.renderers``)."""
