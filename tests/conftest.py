@@ -1,0 +1,54 @@
+"""Shared fixtures: the tiny test bank, the default bank, and a helper to run the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "source" / "deep-learning-interview-questions.md"
+TINY = Path(__file__).resolve().parent / "banks" / "tiny"
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A writable copy of tests/banks/tiny."""
+    dest = tmp_path / "tiny"
+    shutil.copytree(TINY, dest)
+    return dest
+
+
+def write_bank(root: Path, questions: str, answers: str = "", name: str = "T") -> Path:
+    """Make a bank directory from strings; returns its path."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "deckgen.toml").write_text(
+        f'name = "{name}"\nsources = ["q.md"]\nanswers = ["answers/*.md"]\n')
+    (root / "q.md").write_text(questions)
+    (root / "answers").mkdir(exist_ok=True)
+    if answers:
+        (root / "answers" / "a.md").write_text(answers)
+    return root
+
+
+def build(bank: Path, out: Path, **kwargs):
+    """Run the library's build on a bank directory."""
+    from deckgen import config
+    from deckgen.pipeline import build as run_build
+
+    cfg = config.override(config.load(bank), out=out)
+    return run_build(cfg, **kwargs)
+
+
+def cards_json(out: Path) -> dict:
+    return json.loads(next(out.glob("*.json")).read_text())
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory) -> Path:
+    """The default bank built once per test session (runs all its cells)."""
+    out = tmp_path_factory.mktemp("seed-build")
+    build(ROOT / "source", out)
+    return out
