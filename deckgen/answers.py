@@ -93,12 +93,11 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
         end = heads[i + 1].map[0] if i + 1 < len(heads) else len(lines)
         first = next((j for j in range(head.map[1], end) if lines[j].strip()), head.map[1])
         body = "\n".join(lines[first:end]).rstrip()
-        body_loc = Location(display, norm.line(first))
         if key in out:
             diags.append(Diagnostic(loc, f"answer {key} is given twice (first at "
                                     f"{out[key].loc})", "duplicate-answer"))
             continue
-        out[key] = make_answer(body, body_loc, lambda j, first=first: norm.line(first + j))
+        out[key] = make_answer(body, loc, lambda j, first=first: norm.line(first + j))
     return out, diags
 
 

@@ -16,7 +16,7 @@ _INDENTED_ITEM = re.compile(r"^( {4,})\d{1,9}[.)]\s")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 # A closing tag that ends an HTML block on its own line; CommonMark would keep reading the
 # following lines as HTML until a blank line.
-_HTML_END = re.compile(r"^\s*</(table|details|div|figure|center)>\s*$", re.IGNORECASE)
+_HTML_END = re.compile(r"</(table|details|div|figure|center)>\s*$", re.IGNORECASE)
 # "3. Why ...? 4. Write ..." : two numbered sub-questions written on one line.
 _TWO_ON_ONE = re.compile(r"^(\s*)(\d{1,9})\.(\s+)(.+?[?.])\s+(\d{1,9})\.\s+(\S.*)$")
 
@@ -164,6 +164,6 @@ def _separate_html_blocks(lines: list[tuple[str, int]]) -> list[tuple[str, int]]
         if _FENCE.match(line):
             in_fence = not in_fence
         following = lines[index + 1][0] if index + 1 < len(lines) else ""
-        if not in_fence and _HTML_END.match(line) and following.strip():
+        if not in_fence and _HTML_END.search(line) and following.strip():
             out.append(("", number))
     return out

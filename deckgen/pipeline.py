@@ -66,7 +66,24 @@ def gather(cfg: Config) -> Gathered:
                                 "answers-ambiguous"))
     for bank in banks:
         diags.extend(unanswered(bank))
+        diags.extend(_check_figures(bank, cfg))
     return Gathered(banks, diags)
+
+
+def _check_figures(bank: Bank, cfg: Config) -> list[Diagnostic]:
+    """Missing or unsafe figures are found here already, so ``deckgen check`` reports them."""
+    from deckgen.media import MediaStore
+    from deckgen.model import Figure
+
+    store = MediaStore(cfg.root)
+    base = Path(bank.path).parent if Path(bank.path).is_absolute() else \
+        (Path.cwd() / bank.path).parent
+    for q in bank.questions:
+        for blocks in (q.stem, *(p.body for p in q.parts)):
+            for block in blocks:
+                if isinstance(block, Figure):
+                    store.image(block.src, base, block.loc)
+    return store.diagnostics
 
 
 @dataclass
@@ -93,7 +110,7 @@ def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: 
     media = MediaStore(cfg.root)
     deck, card_diags = build_deck(gathered.banks, cfg.name, results, media)
     diags += card_diags
-    return deck, diags, executed
+    return deck, list(dict.fromkeys(diags)), executed
 
 
 def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bool = True,

@@ -15,7 +15,6 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from deckgen.config import Config
@@ -74,8 +73,9 @@ def make_jobs(bank: Bank, diags: list[Diagnostic]) -> list[Job]:
 class Worker:
     """One worker process with a reader thread; killed and replaced after a timeout."""
 
-    def __init__(self, memory_mb: int):
+    def __init__(self, memory_mb: int, default_timeout: float = DEFAULT_TIMEOUT):
         self.memory_mb = memory_mb
+        self.default_timeout = default_timeout
         self.proc: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
 
@@ -139,17 +139,21 @@ class Worker:
                                     "worker-died")
         results: list[dict[str, Any]] = []
         index = 0
+        prepared = False
         while True:
             cell = job.cells[min(index, len(job.cells) - 1)] if job.cells else None
-            timeout = float(cell.options.get("timeout", DEFAULT_TIMEOUT)) if cell else \
-                DEFAULT_TIMEOUT
+            timeout = _timeout(cell, self.default_timeout) if prepared else START_TIMEOUT
             try:
-                message = self._get(timeout + (START_TIMEOUT if index == 0 else 0))
+                message = self._get(timeout)
             except queue.Empty:
                 self.kill()
-                where = cell.loc if cell else job.question.loc
-                return None, Diagnostic(where, f"cell timed out after {timeout:g} s (set "
+                where = cell.loc if cell and prepared else job.question.loc
+                what = "cell" if prepared else "imports and setup code"
+                return None, Diagnostic(where, f"{what} timed out after {timeout:g} s (set "
                                         "'#| timeout: N' to allow longer)", "cell-timeout")
+            if message is not None and message.get("prepared"):
+                prepared = True
+                continue
             if message is None:
                 code = self.proc.wait() if self.proc else None
                 self.proc = None
@@ -174,6 +178,13 @@ class Worker:
                                         f"{err['traceback'].rstrip()}", "cell-error")
             results.append({k: v for k, v in message.items() if k in ("outputs", "value")})
             index += 1
+
+
+def _timeout(cell: Cell | None, default: float) -> float:
+    try:
+        return float(cell.options["timeout"]) if cell and "timeout" in cell.options else default
+    except ValueError:
+        return default
 
 
 def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: bool = True,
@@ -209,7 +220,7 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
     done = [0]
 
     def work() -> None:
-        worker = Worker(cfg.memory_mb)
+        worker = Worker(cfg.memory_mb, cfg.timeout)
         try:
             while True:
                 try:
@@ -243,6 +254,3 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
         t.join()
     return results, diags, len(todo)
 
-
-def _unused(path: Path) -> None:  # pragma: no cover - keeps Path imported for type hints
-    del path

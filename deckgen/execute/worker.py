@@ -167,6 +167,7 @@ def run_job(job: dict[str, Any], send) -> None:
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         send({"job": job["id"], "unit": -1, "ok": False, "error": _error(exc)})
         return
+    send({"job": job["id"], "prepared": True})  # imports and setup done: cell timeouts start
     for index, unit in enumerate(job["units"]):
         try:
             result = _run_unit(unit, ns)

@@ -73,7 +73,7 @@ def content_hash(fields: list[str], tags: tuple[str, ...], model_id: int, deck: 
 
 
 class MtimeState:
-    """Remembers, per GUID, the content hash and the time it last changed (build/anki-state.json).
+    """Remembers, per GUID, the content hash and the time it last changed (build/.<deck>.apkg.state).
 
     Unchanged notes keep their old mtime (Anki leaves them alone); changed notes get a newer one
     (Anki's default "update if newer" applies the change).
@@ -109,7 +109,7 @@ class AnkiRenderer:
     def __call__(self, deck: Deck, path: Path, options: dict) -> bool:
         override = options.get("templates")
         basic, cloze = models(override)
-        state = MtimeState(path.with_name(path.stem + ".state.json"))
+        state = MtimeState(path.with_name(f".{path.name}.state"))
         model_digest = hashlib.sha256(json.dumps(
             [basic.templates, cloze.templates, basic.css]).encode()).hexdigest()
         model_mtime = state.mtime("note-types", model_digest)

@@ -246,12 +246,14 @@ def render_inline(markdown: str, ctx: RenderContext) -> str:
 def fill_blanks(rendered: str, fills: list[str]) -> str:
     """Replace blank placeholders with cloze deletions ``{{cN::fill}}``.
 
-    ``}}`` and ``::`` inside a fill would end the deletion early or start a hint; both are
-    spaced apart, which TeX and readers ignore.
+    ``}}`` (also a fill's last ``}`` next to the closing ``}}``) and ``::`` would end the
+    deletion early or start a hint; they are spaced apart, which TeX and readers ignore.
     """
     def sub(m: re.Match[str]) -> str:
         n = int(m.group(1))
         fill = fills[n - 1] if n - 1 < len(fills) else "?"
         fill = fill.replace("}}", "} }").replace("::", ": :")
+        if fill.endswith("}"):
+            fill += " "  # "...}" + "}}" would close the deletion one brace early
         return "{{c%d::%s}}" % (n, fill)
     return BLANK_MARK.sub(sub, rendered)
