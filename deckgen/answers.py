@@ -18,6 +18,8 @@ _KEY = re.compile(r"^Q?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
 _OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
 INLINE_CELL = re.compile(r"^\{python\}\s+(.+)$", re.DOTALL)
 CELL_INFO = re.compile(r"^\{python\}\s*$")
+# `{python} expr` inside $...$: the value (e.g. sympy's LaTeX) becomes part of the formula
+IN_MATH = re.compile(r"`\{python\}\s+([^`]+?)`")
 
 
 def split_cell(code: str) -> tuple[str, dict[str, str]]:
@@ -52,14 +54,24 @@ def scan(markdown: str, loc: Location, line_of: Callable[[int], int] | None = No
             code, options = split_cell(node.content or "")
             fence = Location(loc.path, line_of(start))
             cells.append(Cell(code, options, fence, line_of(start + 1 + len(options))))
+        elif node.type in ("math_block", "math_block_label"):
+            cells.extend(_inline_cells(IN_MATH.findall(node.content or ""), loc, line_of(start)))
         elif node.type == "inline":
             for child in node.children:
-                m = INLINE_CELL.match(child.content) if child.type == "code_inline" else None
-                if m:
-                    line = line_of(start)
-                    cells.append(Cell(m.group(1).strip(), {}, Location(loc.path, line), line,
-                                      inline=True))
+                if child.type == "code_inline":
+                    m = INLINE_CELL.match(child.content)
+                    found = [m.group(1)] if m else []
+                elif child.type in ("math_inline", "math_inline_double"):
+                    found = IN_MATH.findall(child.content)
+                else:
+                    continue
+                cells.extend(_inline_cells(found, loc, line_of(start)))
     return tuple(cells)
+
+
+def _inline_cells(expressions: list[str], loc: Location, line: int) -> list[Cell]:
+    return [Cell(e.strip(), {}, Location(loc.path, line), line, inline=True)
+            for e in expressions]
 
 
 def make_answer(markdown: str, loc: Location,

@@ -101,6 +101,7 @@ value = OFFSET + 1
 ```
 
 The value is `{python} value` and twice that is `{python} f"{2 * value:d}"`.
+In a formula: $v = `{python} value`$ and $$\\frac{d}{dx} x^3 = `{python} __import__("sympy").diff("x**3")`$$
 
 ## 8
 ```{python}
@@ -158,7 +159,9 @@ def test_svg_is_byte_identical_across_runs(built, tmp_path):
 
 
 def test_inline_values_and_shared_setup(built):
-    assert "The value is 101 and twice that is 202." in built[3]["Q7"]["back"]
+    back = built[3]["Q7"]["back"]
+    assert "The value is 101 and twice that is 202." in back
+    assert "\\(v = 101\\)" in back and "\\[\\frac{d}{dx} x^3 = 3 x^{2}\\]" in back
 
 
 def test_question_code_reuse_follows_edits(built, tmp_path):

@@ -119,7 +119,7 @@ class _Renderer:
             elif t == "code_block":
                 yield code_html(tok.content, "text")
             elif t in ("math_block", "math_block_label"):
-                yield math_html(tok.content, display=True)
+                yield self.math(tok.content, display=True)
             elif t == "html_block":
                 yield sanitize(tok.content, lambda s, ln=line: self.image(s, ln))
             elif t == "hr":
@@ -144,7 +144,7 @@ class _Renderer:
 
     def fence(self, tok: Token, line: int) -> str:
         info = (tok.info or "").strip()
-        if info.startswith("{python}"):
+        if info.startswith("{python}") and self.ctx.outputs is not None:
             return self.cell(tok, line)
         lang = info.split()[0] if info else ""
         return code_html(tok.content, lang)
@@ -182,6 +182,18 @@ class _Renderer:
             return ""
         return f'<pre class="output">{_protect_braces(html.escape(text, quote=False))}</pre>'
 
+    def math(self, tex: str, display: bool) -> str:
+        """A formula, with its inline ``{python}`` values put in (they are LaTeX already)."""
+        from deckgen.answers import IN_MATH
+
+        if self.ctx.outputs is None:  # question text: no cells, show as written
+            return math_html(tex, display)
+
+        def value(_: re.Match[str]) -> str:
+            result = self.ctx.outputs.next() if self.ctx.outputs else None
+            return str((result or {}).get("value", r"\text{?}"))
+        return math_html(IN_MATH.sub(value, tex), display)
+
     def inline_markdown(self, text: str) -> str:
         tokens = self.md.parseInline(text)
         return self.inline(tokens[0].children or [], 0) if tokens else ""
@@ -194,7 +206,7 @@ class _Renderer:
                 out.append(_protect_braces(html.escape(tok.content, quote=False)))
             elif t == "code_inline":
                 m = re.match(r"^\{python\}\s+(.+)$", tok.content, re.DOTALL)
-                if m:
+                if m and self.ctx.outputs is not None:  # only answers have cells
                     result = self.ctx.outputs.next() if self.ctx.outputs else None
                     value = (result or {}).get("value", "")
                     out.append(_protect_braces(html.escape(str(value), quote=False)))
@@ -202,9 +214,11 @@ class _Renderer:
                     out.append("<code>" + _protect_braces(html.escape(tok.content, quote=False))
                                + "</code>")
             elif t == "math_inline":
-                out.append(_protect_braces(math_html(tok.content, display=False)))
-            elif t == "math_inline_double":
-                out.append(_protect_braces(math_html(tok.content, display=True)))
+                out.append(_protect_braces(self.math(tok.content, display=False)))
+            elif t == "math_inline_double":  # $$...$$ inside a paragraph: no <div> in a <p>
+                formula = self.math(tok.content, display=True)
+                out.append(_protect_braces(formula.removeprefix('<div class="math">')
+                                           .removesuffix("</div>")))
             elif t == "softbreak":
                 out.append("\n")
             elif t == "hardbreak":
