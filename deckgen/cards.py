@@ -37,6 +37,7 @@ class _Builder:
     media: MediaStore
     results: Results
     diagnostics: list[Diagnostic]
+    guids: dict[tuple[str, str], str]
 
     def ctx(self, loc: Location, outputs: Outputs | None = None) -> RenderContext:
         return RenderContext(self.media, Path(self.bank.path).parent, loc, outputs,
@@ -121,7 +122,8 @@ class _Builder:
             tags.append("deckgen::unanswered")
         fields = context + front + back
         media = tuple(dict.fromkeys(_MEDIA_REF.findall(fields)))
-        return Card(note_guid(Path(self.bank.path).name, key), ref, key, q.number, part.label,
+        guid = self.guids.get((self.bank.path, key)) or note_guid(Path(self.bank.path).name, key)
+        return Card(guid, ref, key, q.number, part.label,
                     part.kind, section, deck, part.loc, context, front, back, tuple(tags), media,
                     answer is not None)
 
@@ -180,13 +182,13 @@ def _tag(text: str) -> str:
     return re.sub(r"[^\w:-]+", "_", text).strip("_") or "none"
 
 
-def build_deck(banks: list[Bank], deck_name: str, results: Results, media: MediaStore
-               ) -> tuple[Deck, list[Diagnostic]]:
-    """Every part of every question becomes one card."""
+def build_deck(banks: list[Bank], deck_name: str, results: Results, media: MediaStore,
+               guids: dict[tuple[str, str], str] | None = None) -> tuple[Deck, list[Diagnostic]]:
+    """Every part of every question becomes one card; ``guids`` come from the lock file."""
     diagnostics: list[Diagnostic] = []
     cards: list[Card] = []
     for bank in banks:
-        builder = _Builder(bank, deck_name, media, results, diagnostics)
+        builder = _Builder(bank, deck_name, media, results, diagnostics, guids or {})
         for q in bank.questions:
             items = results.get((bank.path, q.number), [])
             position = 0

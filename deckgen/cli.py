@@ -103,6 +103,15 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet) -> None:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
     _print_diagnostics(result.diagnostics, quiet_warnings=quiet)
+    if result.removed:
+        from deckgen.identity import anki_query
+
+        names = ", ".join(f"Q{e.key} ({e.text[:40]!r})" for e in result.removed[:10])
+        more = f" and {len(result.removed) - 10} more" if len(result.removed) > 10 else ""
+        click.secho(f"{len(result.removed)} note(s) are no longer in the source: {names}{more}. "
+                    "Anki never deletes notes on import; to find them in Anki's browser, "
+                    f"search for:\n  {anki_query([e.guid for e in result.removed])}",
+                    fg="yellow", err=True)
     if not quiet:
         cards = len(result.deck.cards)
         answered = sum(c.answered for c in result.deck.cards)

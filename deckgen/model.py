@@ -110,6 +110,9 @@ class Part:
     """Number of ``[...]`` blanks, for CLOZE parts."""
     loc: Location
     answer: Answer | None = None
+    id: str | None = None
+    """Explicit identity from ``<!-- id: name -->`` (the question's id plus ``.label`` for a
+    part), or None: then the lock file keeps the identity."""
 
 
 @dataclass(frozen=True)

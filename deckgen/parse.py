@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -44,6 +44,7 @@ _DETAILS_OPEN = re.compile(r"^\s*<details\b", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 _SUMMARY = re.compile(r"<summary\b.*?</summary\s*>", re.IGNORECASE | re.DOTALL)
 _DETAILS_TAG = re.compile(r"</?details\b[^>]*>", re.IGNORECASE)
+ID_COMMENT = re.compile(r"<!--\s*id\s*:\s*([A-Za-z0-9][\w.-]*)\s*-->")
 
 
 @dataclass
@@ -327,12 +328,24 @@ class _Reader:
                 self.diagnostics.append(Diagnostic(
                     q.answer.loc, f"question {q.number} has parts; put each <details> answer "
                     "after its part", "misplaced-answer"))
+        qid = _explicit_id(body_stem)
+        parts = [replace(p, id=_explicit_id(p.body) or
+                         (f"{qid}.{p.label}" if qid and p.label else qid)) for p in parts]
         return Question(q.number, q.section, tuple(body_stem), tuple(parts),
                         tuple(self.code_blocks(all_nodes)), q.loc)
 
     def _choices(self, items: list[_Item]) -> tuple[Choice, ...]:
         return tuple(Choice(n, self._text(i.node.children, i.col), self.loc(i.node))
                      for n, i in enumerate(items, start=1))
+
+
+def _explicit_id(blocks) -> str | None:
+    for block in blocks:
+        if isinstance(block, Text):
+            m = ID_COMMENT.search(block.markdown)
+            if m:
+                return m.group(1)
+    return None
 
 
 def _asks(text: str) -> bool:

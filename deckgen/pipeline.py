@@ -12,7 +12,8 @@ from pathlib import Path
 
 from deckgen.answers import attach, read_answers, unanswered
 from deckgen.config import Config
-from deckgen.errors import BuildFailed, Diagnostic, Severity
+from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Severity
+from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign
 from deckgen.model import Answer, Bank, Deck
 
 Progress = Callable[[str, int], "object"]
@@ -22,6 +23,7 @@ Progress = Callable[[str, int], "object"]
 class Gathered:
     banks: list[Bank]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    identities: Identities | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -67,7 +69,13 @@ def gather(cfg: Config) -> Gathered:
     for bank in banks:
         diags.extend(unanswered(bank))
         diags.extend(_check_figures(bank, cfg))
-    return Gathered(banks, diags)
+    identities = None
+    try:
+        identities = assign(banks, Lock.read(cfg.root / LOCK_NAME))
+        diags.extend(identities.diagnostics)
+    except DeckgenError as exc:
+        diags.append(exc.diagnostic)
+    return Gathered(banks, diags, identities)
 
 
 def _check_figures(bank: Bank, cfg: Config) -> list[Diagnostic]:
@@ -95,6 +103,8 @@ class BuildResult:
     diagnostics: list[Diagnostic]
     executed: int
     """Questions whose cells ran (cache misses)."""
+    removed: list[Entry] = field(default_factory=list)
+    """Notes that were in the last build but are no longer in the source."""
 
 
 def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: bool = True,
@@ -108,7 +118,9 @@ def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: 
                                               progress=progress)
     diags = gathered.diagnostics + exec_diags
     media = MediaStore(cfg.root)
-    deck, card_diags = build_deck(gathered.banks, cfg.name, results, media)
+    assert gathered.identities is not None
+    deck, card_diags = build_deck(gathered.banks, cfg.name, results, media,
+                                  gathered.identities.guids)
     diags += card_diags
     return deck, list(dict.fromkeys(diags)), executed
 
@@ -135,4 +147,6 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
         path = cfg.out / f"{cfg.slug}{renderer.suffix}"
         changed[fmt] = renderer(deck, path, {"templates": cfg.templates})
         written[fmt] = path
-    return BuildResult(deck, written, changed, diags, executed)
+    assert gathered.identities is not None
+    gathered.identities.lock.write()  # only after every output is in place
+    return BuildResult(deck, written, changed, diags, executed, gathered.identities.removed)

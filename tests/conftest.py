@@ -49,6 +49,8 @@ def cards_json(out: Path) -> dict:
 @pytest.fixture(scope="session")
 def seed_build(tmp_path_factory) -> Path:
     """The default bank built once per test session (runs all its cells)."""
-    out = tmp_path_factory.mktemp("seed-build")
-    build(ROOT / "source", out)
+    root = tmp_path_factory.mktemp("seed")
+    shutil.copytree(ROOT / "source", root / "source")  # the build writes the bank's lock file
+    out = root / "out"
+    build(root / "source", out)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import tempfile
 import time
@@ -13,6 +14,7 @@ from pygments.formatters import HtmlFormatter
 
 from deckgen import templates
 from deckgen.atomic import write_atomic
+from deckgen.identity import search_id
 from deckgen.ids import BASIC_MODEL_ID, CLOZE_MODEL_ID, deck_id
 from deckgen.model import Card, Deck, Kind
 
@@ -57,8 +59,9 @@ class _Note(genanki.Note):
 
 
 def fields_of(card: Card) -> list[str]:
-    source = f"{card.ref} · {card.section} · {card.loc}" if card.section else \
-        f"{card.ref} · {card.loc}"
+    where = " · ".join(x for x in (card.ref, card.section, str(card.loc)) if x)
+    # the search id lets `deckgen diff` and build reports give a query that finds the note
+    source = f'{html.escape(where)} <span class="search-id">{search_id(card.guid)}</span>'
     values = {"Front": card.front, "Back": card.back, "Context": card.context, "Extra": "",
               "Ref": card.ref, "Kind": card.kind.value, "Source": source}
     return [values[f] for f in FIELDS]

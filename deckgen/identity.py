@@ -1,0 +1,272 @@
+"""Note identity that survives edits and renumbering: explicit ids and the lock file.
+
+``deckgen.lock`` (JSON, beside the bank, meant to be committed) remembers every note deckgen
+has ever given out: its GUID, the question/part key it had, and a short excerpt of its text.
+Each build matches the bank's parts to those entries:
+
+1. an explicit ``<!-- id: name -->`` wins;
+2. the same text (whatever its number or section) keeps its GUID;
+3. otherwise the most similar unclaimed entry, best pairs first, if similar enough: a lower
+   bar for the same key (a typo fixed, a number changed) than for a moved *and* edited part;
+4. anything left gets a new GUID that no entry has ever used.
+
+Entries that match nothing are kept, marked ``removed``, and reported: Anki never deletes notes
+on import, so the user must be told. The lock also remembers hashes of each question and
+answer, so ``deckgen check`` can say which answers may be stale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deckgen.atomic import write_bytes_atomic
+from deckgen.errors import Diagnostic, Location, Severity
+from deckgen.ids import note_guid
+from deckgen.model import Bank, Figure, Part, Question, Text
+
+LOCK_NAME = "deckgen.lock"
+LOCK_VERSION = 1
+EXCERPT = 240
+SAME_KEY_SIMILARITY = 0.5
+MOVED_SIMILARITY = 0.6
+MAX_PAIRS = 250_000  # beyond this many edited x vanished pairs, only exact matches count
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def part_text(q: Question, part: Part) -> tuple[str, str]:
+    """(stem text, part text), whitespace-collapsed, for matching and hashing."""
+    def flat(blocks) -> str:
+        return _squash(" ".join(b.markdown if isinstance(b, Text) else
+                                f"[figure {b.src}]" if isinstance(b, Figure) else ""
+                                for b in blocks))
+    return flat(q.stem), flat(part.body) + "".join(f" ({c.number}) {_squash(c.markdown)}"
+                                                   for c in part.choices)
+
+
+def excerpt(q: Question, part: Part) -> str:
+    stem, own = part_text(q, part)
+    if own:
+        return (stem[:EXCERPT // 3] + " | " + own)[:EXCERPT]
+    return stem[:EXCERPT]
+
+
+def _hash(*texts: str) -> str:
+    return hashlib.sha256("\x1f".join(texts).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Entry:
+    guid: str
+    file: str
+    key: str
+    text: str
+    question: str = ""
+    """Hash of the question text (stem + part) at the last build."""
+    answer: str = ""
+    """Hash of the answer's Markdown at the last build."""
+    answered_question: str = ""
+    """Hash of the question text when the answer last changed."""
+    blanks: int = 0
+    removed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in ("", 0, False) or k in
+                ("guid", "file", "key", "text")}
+
+
+@dataclass
+class Lock:
+    path: Path
+    entries: list[Entry] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> Lock:
+        """The lock file, or an empty one if absent; an unreadable lock is an error, never
+        silently replaced (that would give every note a new identity)."""
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != LOCK_VERSION:
+                raise ValueError(f"unknown lock version {data.get('version')!r}")
+            return cls(path, [Entry(**e) for e in data["notes"]])
+        except (ValueError, KeyError, TypeError) as exc:
+            from deckgen.errors import SourceError
+            raise SourceError(f"cannot read the lock file ({exc}); restore it from version "
+                              "control, or delete it to start identities afresh (notes already "
+                              "in Anki would then be duplicated)", Location(str(path), 1),
+                              "lock-unreadable") from exc
+
+    def write(self) -> bool:
+        notes = [e.to_json() for e in sorted(self.entries, key=lambda e: (e.file, e.removed,
+                                                                        _key_order(e.key)))]
+        text = '{\n "version": %d,\n "notes": [\n' % LOCK_VERSION + ",\n".join(
+            "  " + json.dumps(n, ensure_ascii=False, sort_keys=True) for n in notes) + "\n ]\n}\n"
+        return write_bytes_atomic(self.path, text.encode("utf-8"))
+
+
+def _key_order(key: str) -> list[int]:
+    return [int(x) if x.isdigit() else 0 for x in key.split(".")]
+
+
+@dataclass
+class Identities:
+    """The result of matching: a GUID per part, and what changed."""
+
+    guids: dict[tuple[str, str], str]
+    """(bank path, key) -> GUID."""
+    lock: Lock
+    removed: list[Entry]
+    """Entries that matched nothing in this build and were not removed before."""
+    diagnostics: list[Diagnostic]
+
+
+def search_id(guid: str) -> str:
+    """A short token written into each note's Source field, so Anki's search can find it."""
+    return "dg-" + hashlib.sha256(guid.encode()).hexdigest()[:10]
+
+
+def anki_query(guids: list[str]) -> str:
+    """An Anki browser search matching the notes with these GUIDs."""
+    return " OR ".join(f'"Source:*{search_id(g)}*"' for g in guids)
+
+
+def assign(banks: list[Bank], lock: Lock) -> Identities:
+    """Match the banks' parts to the lock's entries (updating the lock in memory)."""
+    diags: list[Diagnostic] = []
+    blanks_before = {e.guid: e.blanks for e in lock.entries if not e.removed}
+    guids: dict[tuple[str, str], str] = {}
+    used = {e.guid for e in lock.entries}
+    claimed: set[int] = set()
+    new_entries: list[Entry] = []
+    seen_ids: dict[str, Location] = {}
+
+    for bank in banks:
+        file = Path(bank.path).name
+        pool = [i for i, e in enumerate(lock.entries) if e.file == file]
+        by_text: dict[str, list[int]] = {}
+        for i in pool:
+            by_text.setdefault(lock.entries[i].text, []).append(i)
+        items = [(q, p, q.key(p), excerpt(q, p)) for q in bank.questions for p in q.parts]
+        result: dict[str, int | str] = {}  # key -> lock index, or a GUID for new/explicit
+
+        for q, p, key, text in items:  # 1. explicit ids
+            if p.id:
+                if p.id in seen_ids:
+                    diags.append(Diagnostic(p.loc, f"id '{p.id}' is also used at "
+                                            f"{seen_ids[p.id]}; ids must be unique",
+                                            "duplicate-id"))
+                    continue
+                seen_ids[p.id] = p.loc
+                guid = note_guid("id", p.id)
+                result[key] = guid
+                for i in pool:
+                    if lock.entries[i].guid == guid:
+                        claimed.add(i)
+        for q, p, key, text in items:  # 2. same text
+            if key in result:
+                continue
+            candidates = [i for i in by_text.get(text, []) if i not in claimed]
+            if candidates:
+                best = next((i for i in candidates if lock.entries[i].key == key), candidates[0])
+                result[key] = best
+                claimed.add(best)
+        # 3./4. edited, possibly also renumbered or moved: the globally best pairs first, so
+        # "What is a perceptron?" goes to its reworded self, not to a new "What is a tensor?"
+        left = [(key, text) for q, p, key, text in items if key not in result]
+        free = [i for i in pool if i not in claimed]
+        scored = []
+        if left and free and len(left) * len(free) <= MAX_PAIRS:
+            for key, text in left:
+                for i in free:
+                    e = lock.entries[i]
+                    same = e.key == key and not e.removed
+                    need = SAME_KEY_SIMILARITY if same else MOVED_SIMILARITY
+                    if difflib.SequenceMatcher(None, e.text, text).quick_ratio() >= need:
+                        score = _similar(e.text, text)
+                        if score >= need:
+                            scored.append((score, same, key, i))
+        for _, _, key, i in sorted(scored, reverse=True):
+            if key not in result and i not in claimed:
+                result[key] = i
+                claimed.add(i)
+
+        for q, p, key, text in items:  # 4. new notes, and the updated lock entries
+            got = result.get(key)
+            if got is None:
+                guid = note_guid(file, key)
+                n = 1
+                while guid in used:
+                    n += 1
+                    guid = note_guid(file, f"{key}#{n}")
+                entry = Entry(guid, file, key, text)
+                new_entries.append(entry)
+            elif isinstance(got, str):
+                entry = next((lock.entries[i] for i in pool if lock.entries[i].guid == got),
+                             None) or Entry(got, file, key, text)
+                if entry not in lock.entries:
+                    new_entries.append(entry)
+            else:
+                entry = lock.entries[got]
+            used.add(entry.guid)
+            _update(entry, q, p, key, text)
+            guids[(bank.path, key)] = entry.guid
+
+    removed = []
+    for i, e in enumerate(lock.entries):
+        if e.file in {Path(b.path).name for b in banks} and i not in claimed and \
+                not any(e is x for x in new_entries) and e.guid not in guids.values():
+            if not e.removed:
+                removed.append(e)
+            e.removed = True
+    lock.entries.extend(new_entries)
+    for bank in banks:
+        for q in bank.questions:
+            for p in q.parts:
+                diags.extend(_stale(bank, q, p, lock, guids))
+                guid = guids.get((bank.path, q.key(p)))
+                if guid in blanks_before and p.blanks < blanks_before[guid]:
+                    diags.append(Diagnostic(p.loc, f"{q.key(p)} now has {p.blanks} blank(s), "
+                                            f"had {blanks_before[guid]}: Anki keeps the extra "
+                                            "card(s) with nothing to ask; delete them with Tools "
+                                            "> Check Database > Empty Cards", "lost-blanks",
+                                            Severity.WARNING))
+    return Identities(guids, lock, removed, diags)
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _update(entry: Entry, q: Question, p: Part, key: str, text: str) -> None:
+    stem, own = part_text(q, p)
+    qhash = _hash(stem, own)
+    ahash = _hash(p.answer.markdown) if p.answer else ""
+    if ahash != entry.answer:
+        entry.answered_question = qhash if ahash else ""
+    elif not entry.answered_question and ahash:
+        entry.answered_question = qhash
+    entry.question, entry.answer = qhash, ahash
+    entry.key, entry.text, entry.blanks, entry.removed = key, text, p.blanks, False
+
+
+def _stale(bank: Bank, q: Question, p: Part, lock: Lock,
+           guids: dict[tuple[str, str], str]) -> list[Diagnostic]:
+    guid = guids.get((bank.path, q.key(p)))
+    entry = next((e for e in lock.entries if e.guid == guid), None)
+    if entry is None or not p.answer or not entry.answered_question:
+        return []
+    if entry.answered_question != entry.question:
+        return [Diagnostic(p.answer.loc, f"{q.key(p)}: the question changed after this answer "
+                           "was last edited; check that the answer still fits", "stale-answer",
+                           Severity.WARNING)]
+    return []
