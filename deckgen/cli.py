@@ -113,14 +113,14 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet) -> None:
                     f"search for:\n  {anki_query([e.guid for e in result.removed])}",
                     fg="yellow", err=True)
     if not quiet:
-        cards = len(result.deck.cards)
-        answered = sum(c.answered for c in result.deck.cards)
+        s = result.summary
         for fmt, path in result.written.items():
             state = "written" if result.changed[fmt] else "unchanged"
             click.echo(f"{path} ({state})")
-        click.echo(f"{cards} cards ({answered} answered), {len(result.deck.media)} media files, "
-                   f"{result.executed} question(s) computed, {_summary(result.diagnostics)} in "
-                   f"{time.perf_counter() - started:.2f} s")
+        what = "nothing changed since the last build; " if result.skipped else ""
+        click.echo(f"{what}{s['cards']} cards ({s['answered']} answered), {s['media']} media "
+                   f"files, {result.executed} question(s) computed, "
+                   f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
 
 
 @main.command()
@@ -146,6 +146,105 @@ def check(source, strict) -> None:
                f"{_summary(gathered.diagnostics)}")
     failing = gathered.errors or (strict and gathered.diagnostics)
     sys.exit(1 if failing else 0)
+
+
+@main.command()
+@source_arg
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Where the last build is (default: build/, or 'out' in deckgen.toml).")
+@click.option("--json", "as_json", is_flag=True, help="Print the preview as JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Also list unchanged notes.")
+def diff(source, out, as_json, show_all) -> None:
+    """Preview what importing a new build into Anki will do.
+
+    Compares the bank as it is now with the last package in the output directory: which
+    notes are new, updated (and which fields), unchanged or orphaned (no longer in the
+    source; Anki keeps them). Cells run only if their results are not cached. Writes nothing.
+    """
+    import json as jsonlib
+
+    from deckgen.diff import compare
+    from deckgen.pipeline import gather, make_deck
+
+    from deckgen import config
+
+    try:
+        cfg = config.override(_load(source), out=out)
+        gathered = gather(cfg)
+        if gathered.errors:
+            raise BuildFailed(gathered.diagnostics)
+        deck, diags, _ = make_deck(cfg, gathered)
+        if any(d.severity is Severity.ERROR for d in diags):
+            raise BuildFailed(diags)
+    except BuildFailed as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    changes = compare(deck, cfg.out / f"{cfg.slug}.apkg")
+    counts = {k: sum(c.what == k for c in changes)
+              for k in ("new", "updated", "unchanged", "orphaned")}
+    if as_json:
+        click.echo(jsonlib.dumps({"counts": counts, "changes": [
+            c.to_json() for c in changes if show_all or c.what != "unchanged"]}, indent=1))
+        return
+    for c in changes:
+        if c.what == "unchanged" and not show_all:
+            continue
+        detail = f" ({', '.join(c.fields)})" if c.fields else ""
+        click.echo(f"{c.what:<9} {c.ref:<8}{detail}" + (f"  - {c.note}" if c.note else ""))
+    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@main.command()
+@source_arg
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: build/, or 'out' in deckgen.toml).")
+def watch(source, out) -> None:
+    """Rebuild whenever a file of the bank changes; one summary line per rebuild (Ctrl-C stops)."""
+    from watchfiles import watch as watch_files
+
+    from deckgen import config
+    from deckgen.pipeline import build as run_build
+
+    try:
+        cfg = config.override(_load(source), out=out)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    out_dir = cfg.out.resolve()
+
+    def relevant(_change, path: str) -> bool:
+        p = Path(path).resolve()
+        return out_dir not in p.parents and p.name != "deckgen.lock" and \
+            not p.name.startswith(".") and not p.name.endswith("~")
+
+    def once() -> None:
+        started = time.perf_counter()
+        try:
+            result = run_build(config.override(_load(source), out=out))
+        except BuildFailed as exc:
+            _print_diagnostics(exc.diagnostics)
+            click.secho(f"{time.strftime('%H:%M:%S')} build failed: "
+                        f"{_summary(exc.diagnostics)}; previous outputs kept", fg="red")
+            return
+        except DeckgenError as exc:
+            click.secho(f"{time.strftime('%H:%M:%S')} {exc}", fg="red")
+            return
+        changed = [f for f, c in result.changed.items() if c]
+        click.echo(f"{time.strftime('%H:%M:%S')} {result.summary['cards']} cards, "
+                   f"{result.executed} question(s) computed, "
+                   f"{'wrote ' + ', '.join(changed) if changed else 'outputs unchanged'}, "
+                   f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
+
+    click.echo(f"watching {cfg.root} (Ctrl-C to stop)")
+    once()
+    try:
+        for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
+            once()
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command(name="list")

@@ -96,15 +96,19 @@ def _check_figures(bank: Bank, cfg: Config) -> list[Diagnostic]:
 
 @dataclass
 class BuildResult:
-    deck: Deck
     written: dict[str, Path]
     """format -> output path."""
     changed: dict[str, bool]
     diagnostics: list[Diagnostic]
     executed: int
     """Questions whose cells ran (cache misses)."""
+    summary: dict[str, int]
+    """cards, answered, media."""
+    deck: Deck | None = None
+    """None when the build was skipped because nothing changed."""
     removed: list[Entry] = field(default_factory=list)
     """Notes that were in the last build but are no longer in the source."""
+    skipped: bool = False
 
 
 def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: bool = True,
@@ -127,9 +131,20 @@ def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: 
 
 def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bool = True,
           progress: Progress | None = None) -> BuildResult:
-    """Gather, validate, compute, then write every requested format."""
+    """Gather, validate, compute, then write every requested format.
+
+    If nothing the build reads has changed since the last successful build and its outputs
+    are untouched, nothing is parsed, run or written.
+    """
+    from deckgen import uptodate
     from deckgen.render import registry
 
+    fp = uptodate.fingerprint(cfg, {"strict": strict, "execute": execute})
+    record = None if rerun else uptodate.up_to_date(cfg, fp)
+    if record is not None:
+        written = {fmt: Path(p) for fmt, (p, _) in record["outputs"].items()}
+        return BuildResult(written, {fmt: False for fmt in written},
+                           uptodate.diagnostics_of(record), 0, record["summary"], skipped=True)
     gathered = gather(cfg)
     if gathered.errors:
         raise BuildFailed(gathered.diagnostics)
@@ -149,4 +164,10 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
         written[fmt] = path
     assert gathered.identities is not None
     gathered.identities.lock.write()  # only after every output is in place
-    return BuildResult(deck, written, changed, diags, executed, gathered.identities.removed)
+    summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
+               "media": len(deck.media)}
+    # fingerprint again: the lock file may just have been written
+    uptodate.save(cfg, uptodate.fingerprint(cfg, {"strict": strict, "execute": execute}),
+                  written, summary, [d for d in diags if d.code != "not-computed"])
+    return BuildResult(written, changed, diags, executed, summary, deck,
+                       gathered.identities.removed)

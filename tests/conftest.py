@@ -43,7 +43,8 @@ def build(bank: Path, out: Path, **kwargs):
 
 
 def cards_json(out: Path) -> dict:
-    return json.loads(next(out.glob("*.json")).read_text())
+    return json.loads(next(p for p in out.glob("*.json") if not p.name.startswith("."))
+                      .read_text())
 
 
 @pytest.fixture(scope="session")

@@ -210,7 +210,9 @@ def test_cache_hit_runs_nothing_and_prose_edits_do_not_invalidate(tmp_path):
     out = tmp_path / "out"
     bank = _counting_bank(tmp_path / "b", counter)
     assert build(bank, out).executed == 1
-    assert build(bank, out).executed == 0
+    (out / ".deckgen-build.json").unlink()  # force the full path: parse, cache lookup, render
+    second = build(bank, out)
+    assert second.executed == 0 and not second.skipped
     _counting_bank(tmp_path / "b", counter, question="1. How many runs, reworded?\n")
     assert build(bank, out).executed == 0
     assert counter.read_text().count("run") == 1
@@ -227,6 +229,7 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
     build(bank, out)
     for entry in (out / "cache").glob("*/*.json"):
         entry.write_text("{not json")
+    (out / ".deckgen-build.json").unlink()
     assert build(bank, out).executed == 1
 
 
@@ -242,5 +245,5 @@ def test_no_exec_uses_the_cache_only(tmp_path):
 
 
 def test_cells_outputs_in_json_are_html(built):
-    data = json.loads(next(built[1].glob("*.json")).read_text())
+    data = cards_json(built[1])
     assert data["format"] == "deckgen-cards" and data["version"] == 1
