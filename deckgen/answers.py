@@ -45,6 +45,8 @@ def scan(markdown: str, loc: Location, line_of: Callable[[int], int] | None = No
 
     ``line_of`` maps a 0-based line of ``markdown`` to its line in the file.
     """
+    if "{python}" not in markdown:
+        return ()  # most answers have no code: skip parsing them here
     line_of = line_of or (lambda i: loc.line + i)
     tree = SyntaxTreeNode(parser().parse(markdown))
     cells: list[Cell] = []
@@ -89,11 +91,11 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
                                "encoding")]
     norm = normalize(text)
     lines = norm.text.split("\n")
-    tree = SyntaxTreeNode(parser().parse(norm.text))
-    heads = [n for n in tree.children if n.type == "heading" and n.tag == "h2" and n.map]
+    tokens = parser().parse(norm.text)
+    heads = [(tok, tokens[i + 1].content.strip()) for i, tok in enumerate(tokens)
+             if tok.type == "heading_open" and tok.tag == "h2" and tok.level == 0 and tok.map]
     out: dict[str, Answer] = {}
-    for i, head in enumerate(heads):
-        title = "".join(c.content for c in head.children).strip()
+    for i, (head, title) in enumerate(heads):
         loc = Location(display, norm.line(head.map[0]))
         m = _KEY.match(title)
         key = "setup" if title.lower() == "setup" else (
@@ -102,7 +104,7 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
             diags.append(Diagnostic(loc, f"answer heading '## {title}' is not a key like "
                                     "'## 34' or '## 34.2'", "bad-answer-key"))
             continue
-        end = heads[i + 1].map[0] if i + 1 < len(heads) else len(lines)
+        end = heads[i + 1][0].map[0] if i + 1 < len(heads) else len(lines)
         first = next((j for j in range(head.map[1], end) if lines[j].strip()), head.map[1])
         body = "\n".join(lines[first:end]).rstrip()
         if key in out:

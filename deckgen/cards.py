@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class _Builder:
     results: Results
     diagnostics: list[Diagnostic]
     guids: dict[tuple[str, str], str]
+    _contexts: dict[int, str] = field(default_factory=dict)
 
     def ctx(self, loc: Location, outputs: Outputs | None = None) -> RenderContext:
         return RenderContext(self.media, Path(self.bank.path).parent, loc, outputs,
@@ -55,6 +56,12 @@ class _Builder:
                 text = _mark_blanks(text, counter)
             out.append(render_markdown(text, self.ctx(block.loc)))
         return "".join(out)
+
+    def context(self, q: Question) -> str:
+        """The stem, rendered once per question however many parts share it."""
+        if q.number not in self._contexts:
+            self._contexts[q.number] = self.blocks(q.stem)
+        return self._contexts[q.number]
 
     def figure(self, fig: Figure) -> str:
         name = self.media.image(fig.src, Path(self.bank.path).parent, fig.loc)
@@ -82,7 +89,7 @@ class _Builder:
         cloze = part.kind is Kind.CLOZE
         counter = [0] if cloze else None
         if part.label:
-            context = self.blocks(q.stem)
+            context = self.context(q)
             front = self.blocks(part.body, counter)
         else:
             context = ""

@@ -144,6 +144,7 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
     """Match the banks' parts to the lock's entries (updating the lock in memory)."""
     diags: list[Diagnostic] = []
     blanks_before = {e.guid: e.blanks for e in lock.entries if not e.removed}
+    by_guid = {e.guid: e for e in lock.entries}
     guids: dict[tuple[str, str], str] = {}
     used = {e.guid for e in lock.entries}
     claimed: set[int] = set()
@@ -211,9 +212,8 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
                 entry = Entry(guid, file, key, text)
                 new_entries.append(entry)
             elif isinstance(got, str):
-                entry = next((lock.entries[i] for i in pool if lock.entries[i].guid == got),
-                             None) or Entry(got, file, key, text)
-                if entry not in lock.entries:
+                entry = by_guid.get(got) or Entry(got, file, key, text)
+                if got not in by_guid:
                     new_entries.append(entry)
             else:
                 entry = lock.entries[got]
@@ -222,17 +222,19 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
             guids[(bank.path, key)] = entry.guid
 
     removed = []
+    files = {Path(b.path).name for b in banks}
+    current = set(guids.values())
     for i, e in enumerate(lock.entries):
-        if e.file in {Path(b.path).name for b in banks} and i not in claimed and \
-                not any(e is x for x in new_entries) and e.guid not in guids.values():
+        if e.file in files and i not in claimed and e.guid not in current:
             if not e.removed:
                 removed.append(e)
             e.removed = True
     lock.entries.extend(new_entries)
+    by_guid.update((e.guid, e) for e in new_entries)
     for bank in banks:
         for q in bank.questions:
             for p in q.parts:
-                diags.extend(_stale(bank, q, p, lock, guids))
+                diags.extend(_stale(q, p, by_guid.get(guids.get((bank.path, q.key(p)), ""))))
                 guid = guids.get((bank.path, q.key(p)))
                 if guid in blanks_before and p.blanks < blanks_before[guid]:
                     diags.append(Diagnostic(p.loc, f"{q.key(p)} now has {p.blanks} blank(s), "
@@ -259,10 +261,7 @@ def _update(entry: Entry, q: Question, p: Part, key: str, text: str) -> None:
     entry.key, entry.text, entry.blanks, entry.removed = key, text, p.blanks, False
 
 
-def _stale(bank: Bank, q: Question, p: Part, lock: Lock,
-           guids: dict[tuple[str, str], str]) -> list[Diagnostic]:
-    guid = guids.get((bank.path, q.key(p)))
-    entry = next((e for e in lock.entries if e.guid == guid), None)
+def _stale(q: Question, p: Part, entry: Entry | None) -> list[Diagnostic]:
     if entry is None or not p.answer or not entry.answered_question:
         return []
     if entry.answered_question != entry.question:

@@ -68,11 +68,17 @@ def _lexer(lang: str):
         return TextLexer()
 
 
+@lru_cache(maxsize=4096)
 def code_html(code: str, lang: str) -> str:
     """Highlighted code with Pygments classes (colours live in the note type's CSS)."""
     if lang in ("c++", "cpp"):
         lang = "cpp"
-    return highlight(code, _lexer(lang), HtmlFormatter(cssclass="highlight", wrapcode=True))
+    return highlight(code, _lexer(lang), _formatter())
+
+
+@lru_cache(maxsize=1)
+def _formatter() -> HtmlFormatter:
+    return HtmlFormatter(cssclass="highlight", wrapcode=True)
 
 
 def math_html(tex: str, display: bool) -> str:
