@@ -10,6 +10,7 @@ from pathlib import Path
 from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.errors import Diagnostic, Location, Severity
+from deckgen.lint import lint_tokens
 from deckgen.markdown import parser
 from deckgen.model import Answer, Bank, Cell, Question
 from deckgen.normalize import normalize
@@ -92,6 +93,7 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
     norm = normalize(text)
     lines = norm.text.split("\n")
     tokens = parser().parse(norm.text)
+    diags.extend(lint_tokens(tokens, display, norm.line, lines))
     heads = [(tok, tokens[i + 1].content.strip()) for i, tok in enumerate(tokens)
              if tok.type == "heading_open" and tok.tag == "h2" and tok.level == 0 and tok.map]
     out: dict[str, Answer] = {}

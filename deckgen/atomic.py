@@ -40,3 +40,45 @@ def _same(a: Path, b: Path) -> bool:
     if a.stat().st_size != b.stat().st_size:
         return False
     return a.read_bytes() == b.read_bytes()
+
+
+class Staging:
+    """Outputs of one build, written to temporary files and renamed into place together.
+
+    Nothing replaces a previous output until every output has been produced, so a build that
+    fails or is interrupted halfway leaves all previous outputs as they were.
+    """
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[Path, Path]] = []
+
+    def stage(self, path: Path, write: Callable[[Path], None]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        self.staged.append((path, tmp))
+        write(tmp)
+
+    def stage_bytes(self, path: Path, data: bytes) -> None:
+        self.stage(path, lambda tmp: tmp.write_bytes(data))
+
+    def commit(self) -> dict[Path, bool]:
+        """Rename every staged file over its target; True where the content changed."""
+        changed = {}
+        for path, tmp in self.staged:
+            if path.is_file() and _same(tmp, path):
+                tmp.unlink()
+                changed[path] = False
+                continue
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            changed[path] = True
+        self.staged = []
+        return changed
+
+    def abort(self) -> None:
+        for _, tmp in self.staged:
+            tmp.unlink(missing_ok=True)
+        self.staged = []

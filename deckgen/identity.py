@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deckgen.atomic import write_bytes_atomic
+from deckgen.atomic import Staging
 from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.ids import note_guid
 from deckgen.model import Bank, Figure, Part, Question, Text
@@ -106,12 +106,12 @@ class Lock:
                               "in Anki would then be duplicated)", Location(str(path), 1),
                               "lock-unreadable") from exc
 
-    def write(self) -> bool:
+    def write(self, staging: Staging) -> None:
         notes = [e.to_json() for e in sorted(self.entries, key=lambda e: (e.file, e.removed,
                                                                         _key_order(e.key)))]
         text = '{\n "version": %d,\n "notes": [\n' % LOCK_VERSION + ",\n".join(
             "  " + json.dumps(n, ensure_ascii=False, sort_keys=True) for n in notes) + "\n ]\n}\n"
-        return write_bytes_atomic(self.path, text.encode("utf-8"))
+        staging.stage_bytes(self.path, text.encode("utf-8"))
 
 
 def _key_order(key: str) -> list[int]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.errors import Diagnostic, Location, Severity
+from deckgen.lint import lint_tokens
 from deckgen.markdown import parser
 from deckgen.model import Answer, Bank, Block, Choice, CodeBlock, Figure, Kind, Part, Question, Text
 from deckgen.normalize import Normalized, normalize
@@ -428,7 +429,9 @@ def parse_text(text: str, path: str) -> tuple[list[Question], list[str], list[Di
     """Parse a question file's text; returns questions, section titles and diagnostics."""
     norm = normalize(text)
     reader = _Reader(path, norm)
-    tree = SyntaxTreeNode(parser().parse(norm.text))
+    tokens = parser().parse(norm.text)
+    reader.diagnostics.extend(lint_tokens(tokens, path, norm.line, reader.lines))
+    tree = SyntaxTreeNode(tokens)
     drafts, sections = reader.read(tree)
     questions = []
     seen: dict[int, Location] = {}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.answers import attach, read_answers, unanswered
+from deckgen.atomic import Staging
 from deckgen.config import Config
 from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Severity
 from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign
@@ -157,13 +158,18 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     renderers = registry()
     outputs = {fmt: renderers[fmt]() for fmt in cfg.formats}
     written: dict[str, Path] = {}
-    changed: dict[str, bool] = {}
-    for fmt, renderer in outputs.items():
-        path = cfg.out / f"{cfg.slug}{renderer.suffix}"
-        changed[fmt] = renderer(deck, path, {"templates": cfg.templates})
-        written[fmt] = path
-    assert gathered.identities is not None
-    gathered.identities.lock.write()  # only after every output is in place
+    staging = Staging()
+    try:
+        for fmt, renderer in outputs.items():
+            path = cfg.out / f"{cfg.slug}{renderer.suffix}"
+            renderer(deck, path, staging, {"templates": cfg.templates})
+            written[fmt] = path
+        assert gathered.identities is not None
+        gathered.identities.lock.write(staging)
+        replaced = staging.commit()  # every output, its state and the lock, together
+    finally:
+        staging.abort()
+    changed = {fmt: replaced.get(path, False) for fmt, path in written.items()}
     summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
                "media": len(deck.media)}
     # fingerprint again: the lock file may just have been written

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from deckgen.atomic import Staging
 from deckgen.model import Deck
 
 
@@ -13,8 +14,8 @@ class Renderer(Protocol):
     suffix: str
     """File name suffix, e.g. ``.apkg``."""
 
-    def __call__(self, deck: Deck, path: Path, options: dict) -> bool:
-        """Write the output atomically; return True if the file changed."""
+    def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
+        """Stage the output for ``path`` (and any companion file) in ``staging``."""
         ...
 
 

@@ -13,7 +13,7 @@ import genanki
 from pygments.formatters import HtmlFormatter
 
 from deckgen import templates
-from deckgen.atomic import write_atomic
+from deckgen.atomic import Staging
 from deckgen.identity import search_id
 from deckgen.ids import BASIC_MODEL_ID, CLOZE_MODEL_ID, deck_id
 from deckgen.model import Card, Deck, Kind
@@ -100,16 +100,15 @@ class MtimeState:
         self.new[key] = [digest, stamp]
         return stamp
 
-    def save(self) -> None:
-        from deckgen.atomic import write_bytes_atomic
+    def save(self, staging: Staging) -> None:
         merged = {**self.data, **self.new}
-        write_bytes_atomic(self.path, json.dumps(merged, sort_keys=True, indent=0).encode())
+        staging.stage_bytes(self.path, json.dumps(merged, sort_keys=True, indent=0).encode())
 
 
 class AnkiRenderer:
     suffix = ".apkg"
 
-    def __call__(self, deck: Deck, path: Path, options: dict) -> bool:
+    def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
         override = options.get("templates")
         basic, cloze = models(override)
         state = MtimeState(path.with_name(f".{path.name}.state"))
@@ -133,9 +132,8 @@ class AnkiRenderer:
                 p.write_bytes(data)
                 media_paths.append(str(p))
             package = genanki.Package(list(decks.values()), media_files=media_paths)
-            changed = write_atomic(path, lambda t: _write_reproducibly(package, t, stamp))
-        state.save()
-        return changed
+            staging.stage(path, lambda t: _write_reproducibly(package, t, stamp))
+        state.save(staging)
 
 
 def _write_reproducibly(package: genanki.Package, target: Path, stamp: int) -> None:

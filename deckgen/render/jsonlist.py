@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from deckgen.atomic import write_bytes_atomic
+from deckgen.atomic import Staging
 from deckgen.model import Deck
 
 FORMAT_VERSION = 1
@@ -42,6 +42,6 @@ def deck_to_json(deck: Deck) -> dict:
 class JsonRenderer:
     suffix = ".json"
 
-    def __call__(self, deck: Deck, path: Path, options: dict) -> bool:
+    def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
         text = json.dumps(deck_to_json(deck), ensure_ascii=False, indent=1) + "\n"
-        return write_bytes_atomic(path, text.encode("utf-8"))
+        staging.stage_bytes(path, text.encode("utf-8"))

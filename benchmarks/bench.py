@@ -1,0 +1,130 @@
+"""Build-time benchmarks, run as a user would (the `deckgen` command in a subprocess).
+
+    python benchmarks/bench.py            # everything (about 3 minutes on 2 cores)
+    python benchmarks/bench.py --quick    # fewer repetitions
+
+Prints the median (and min/max) wall time of each scenario over several runs. All scenarios
+of one invocation run on the same machine in one go, so their ratios are comparable even when
+the machine is noisy. Targets (2 cores): no-op rebuild of the default bank <= 0.5 s, one
+question edited <= 1.5 s, 10,000 synthetic questions to .apkg <= 10 s, near-linear growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synthetic import write as write_synthetic  # noqa: E402
+
+DECKGEN = [sys.executable, "-m", "deckgen"]
+PROBE = """
+import sys
+from pathlib import Path
+from deckgen import config
+from deckgen.pipeline import build
+build(config.override(config.load(Path(sys.argv[1])), out=Path(sys.argv[2])))
+print(",".join(sorted({m.split('.')[0] for m in sys.modules} & {"torch", "matplotlib", "sympy",
+                                                               "numpy"})) or "none")
+"""
+
+
+def run(args: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def report(name: str, times: list[float]) -> float:
+    med = statistics.median(times)
+    print(f"{name:<48} median {med:6.2f} s  (min {min(times):.2f}, max {max(times):.2f}, "
+          f"n={len(times)})", flush=True)
+    return med
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    reps = 3 if args.quick else 7
+    heavy_reps = 1 if args.quick else 3
+
+    with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
+        work = Path(tmp)
+        bank = work / "source"
+        shutil.copytree(ROOT / "source", bank)
+        out = work / "build"
+        build = DECKGEN + ["build", str(bank), "--out", str(out), "--quiet"]
+
+        clean = []
+        for _ in range(heavy_reps):
+            shutil.rmtree(out, ignore_errors=True)
+            clean.append(run(build, work))
+        report("default bank, clean build (runs every cell)", clean)
+
+        cached = []
+        for _ in range(reps):
+            (out / ".deckgen-build.json").unlink(missing_ok=True)
+            cached.append(run(build, work))
+        report("default bank, full rebuild, cells cached", cached)
+
+        noop = [run(build, work) for _ in range(reps)]
+        report("default bank, no-op rebuild", noop)
+
+        question = bank / "deep-learning-interview-questions.md"
+        original = question.read_text()
+        edits = []
+        for i in range(reps):
+            question.write_text(original.replace("Name them.", f"Name them ({i})."))
+            edits.append(run(build, work))
+        question.write_text(original)
+        report("default bank, one question's text edited", edits)
+
+        answers = bank / "answers" / "50-70.md"
+        original_answers = answers.read_text()
+        cell_edits = []
+        for i in range(heavy_reps):  # Q57: numpy only, no torch
+            answers.write_text(original_answers.replace("TP, FN = cm[0]", f"TP, FN = cm[0]  # {i}"))
+            cell_edits.append(run(build, work))
+        answers.write_text(original_answers)
+        report("default bank, one cell edited (Q57, numpy, no torch)", cell_edits)
+
+        torch_edits = []
+        answers = bank / "answers" / "27-49.md"
+        original_answers = answers.read_text()
+        for i in range(heavy_reps):  # the first torch cell (Q34.3) imports torch in the worker
+            answers.write_text(original_answers.replace("import torch", f"import torch  # {i}", 1))
+            torch_edits.append(run(build, work))
+        answers.write_text(original_answers)
+        report("default bank, one cell edited (Q34, imports torch)", torch_edits)
+
+        run(build, work)
+        probe = subprocess.run([sys.executable, "-c", PROBE, str(bank), str(out)], cwd=work,
+                               check=True, capture_output=True, text=True).stdout.strip()
+        print(f"{'heavy modules imported by a no-op rebuild':<48} {probe}")
+
+        sizes = {}
+        for count in (1_000, 10_000):
+            syn = work / f"syn{count}"
+            write_synthetic(syn, count)
+            times = []
+            for _ in range(heavy_reps):
+                shutil.rmtree(work / f"syn{count}-out", ignore_errors=True)
+                (syn / "deckgen.lock").unlink(missing_ok=True)
+                times.append(run(DECKGEN + ["build", str(syn), "--out", str(work / f"syn{count}-out"),
+                                            "--format", "apkg", "--quiet"], work))
+            sizes[count] = report(f"synthetic bank, {count:,} questions to .apkg", times)
+        print(f"{'growth 1,000 -> 10,000 questions':<48} x{sizes[10_000] / sizes[1_000]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
