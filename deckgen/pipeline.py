@@ -6,6 +6,7 @@ one reaches phase two, which writes each output atomically. A failed build write
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from deckgen.answers import attach, read_answers, unanswered
 from deckgen.atomic import Staging
 from deckgen.config import Config
-from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Severity
+from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Location, Severity
 from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign
 from deckgen.model import Answer, Bank, Deck
 
@@ -92,7 +93,17 @@ def _check_figures(bank: Bank, cfg: Config) -> list[Diagnostic]:
             for block in blocks:
                 if isinstance(block, Figure):
                     store.image(block.src, base, block.loc)
+                else:
+                    for m in _IMAGE_REF.finditer(block.markdown):
+                        line = block.loc.line + block.markdown.count("\n", 0, m.start())
+                        store.image(m.group(1) or m.group(2), base,
+                                    Location(block.loc.path, line))
     return store.diagnostics
+
+
+# ![alt](src "title") and <img src="..."> inside question text
+_IMAGE_REF = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)",
+                        re.IGNORECASE)
 
 
 @dataclass

@@ -28,6 +28,8 @@ from deckgen.media import MediaStore
 from deckgen.render.sanitize import sanitize
 
 BLANK_MARK = re.compile("\ue000(\\d+)\ue001")
+_DROP_OPEN = re.compile(r"<(script|style|iframe|object|embed|noscript|template|svg|math|form|"
+                        r"textarea|select|button|title)\b", re.IGNORECASE)
 _EQUATION_ENV = re.compile(r"\\(begin|end)\{(equation|align|gather)(\*?)\}")
 
 
@@ -206,8 +208,18 @@ class _Renderer:
 
     def inline(self, children: list[Token], line: int) -> str:
         out = []
+        dropping: str | None = None  # inside an inline <script>...</script> and the like
         for tok in children:
             t = tok.type
+            if dropping is not None:
+                if t == "html_inline" and re.match(rf"</{dropping}\s*>", tok.content, re.I):
+                    dropping = None
+                continue
+            if t == "html_inline":
+                m = _DROP_OPEN.match(tok.content)
+                if m and not tok.content.rstrip().endswith("/>"):
+                    dropping = m.group(1).lower()
+                    continue
             if t == "text":
                 out.append(_protect_braces(html.escape(tok.content, quote=False)))
             elif t == "code_inline":

@@ -1,0 +1,151 @@
+"""Bad input gets a clear message with file and line; nothing hostile reaches a card; a failed
+build leaves every previous output as it was. One file per case in tests/bad/."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import build, write_bank
+from deckgen import config
+from deckgen.errors import BuildFailed, Severity
+from deckgen.pipeline import gather
+
+BAD = Path(__file__).parent / "bad"
+
+
+def bank_from(tmp_path: Path, case: str, answers: str = "") -> Path:
+    bank = write_bank(tmp_path / "bank", "", answers)
+    shutil.copyfile(BAD / case, bank / "q.md")
+    return bank
+
+
+def diags(bank: Path):
+    return [(d.code, d.severity, d.loc.line if d.loc else None, d.message)
+            for d in gather(config.load(bank)).diagnostics if d.code != "missing-answer"]
+
+
+@pytest.mark.parametrize("case,code,severity,line,text", [
+    ("unclosed-fence.md", "unclosed-fence", Severity.WARNING, 3, "never closed"),
+    ("stray-dollar.md", "stray-dollar", Severity.WARNING, 1, "write \\$ for a literal"),
+    ("bad-latex.md", "bad-latex", Severity.WARNING, 1, "'{' never closed"),
+    ("duplicate-number.md", "duplicate-question", Severity.ERROR, 5, "used twice"),
+    ("empty-question.md", "empty-question", Severity.ERROR, 5, "question 2 is empty"),
+    ("non-utf8.md", "encoding", Severity.ERROR, 1, "not valid UTF-8"),
+    ("path-escape.md", "unsafe-path", Severity.ERROR, 3, "leaves the bank directory"),
+    ("absolute-path.md", "unsafe-path", Severity.ERROR, 3, "is absolute"),
+    ("remote-image.md", "remote-image", Severity.WARNING, 3, "not fetched at build time"),
+])
+def test_bad_input_is_reported_with_location(tmp_path, case, code, severity, line, text):
+    found = diags(bank_from(tmp_path, case))
+    assert any(c == code and s is severity and ln == line and text in m
+               for c, s, ln, m in found), found
+
+
+def test_currency_is_text_not_a_warning(tmp_path):
+    bank = bank_from(tmp_path, "currency.md", "## 1\nThe GPU.\n")
+    assert diags(bank) == []
+    build(bank, tmp_path / "out")
+    assert "$5 and a TPU $10" in (tmp_path / "out" / "t.json").read_text()
+
+
+def test_bom_and_crlf_simply_work(tmp_path):
+    bank = bank_from(tmp_path, "bom-crlf.md", "## 1.1\r\nBecause.\r\n\r\n## 1.2\r\nLike so.\r\n")
+    assert diags(bank) == []
+    result = build(bank, tmp_path / "out")
+    assert [c.ref for c in result.deck.cards] == ["Q1.1", "Q1.2"]
+
+
+def test_hostile_html_never_reaches_the_package(tmp_path):
+    bank = bank_from(tmp_path, "hostile.md", "## 1\nYes. <script>alert('a')</script>\n")
+    (bank / "img").mkdir()
+    (bank / "img" / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    build(bank, tmp_path / "out")
+    with zipfile.ZipFile(tmp_path / "out" / "t.apkg") as z:
+        db = z.read("collection.anki2")
+    for needle in (b"<script", b"onerror", b"onclick", b"javascript:", b"<iframe", b"alert("):
+        assert needle not in db, needle
+    assert b"Look" in db and b"click</a>" in db
+
+
+def test_paths_outside_the_bank_are_refused_even_by_symlink(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG")
+    bank = write_bank(tmp_path / "bank", "1. Q?\n\n![s](link.png)\n")
+    (bank / "link.png").symlink_to(tmp_path / "secret.png")
+    found = diags(bank)
+    assert [c for c, *_ in found] == ["unsafe-path"]
+
+
+def test_very_long_lines_deep_nesting_and_huge_files(tmp_path):
+    long_line = "1. " + "word " * 200_000 + "?\n"
+    nested = "".join("    " * i + "1. level\n" for i in range(60))
+    huge = "".join(f"{n}. Question {n} with $x_{{{n}}}$?\n\n---\n\n" for n in range(1, 5001))
+    for name, text in (("long", long_line), ("nested", "1. Top?\n" + nested), ("huge", huge)):
+        bank = write_bank(tmp_path / name, text)
+        g = gather(config.load(bank))
+        assert not g.errors, (name, g.errors[:3])
+        assert g.banks[0].questions
+
+
+def test_unknown_answer_key_and_bad_options_are_located(tmp_path):
+    bank = write_bank(tmp_path / "b", "1. Q?\n", "## 1\nA.\n\n## 2.3\nNo such part.\n\n## x\n?\n")
+    found = diags(bank)
+    assert ("unknown-answer-key", Severity.ERROR, 4) in [(c, s, ln) for c, s, ln, _ in found]
+    assert ("bad-answer-key", Severity.ERROR, 7) in [(c, s, ln) for c, s, ln, _ in found]
+
+
+def _outputs(out: Path, bank: Path) -> dict[str, bytes]:
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    files["lock"] = (bank / "deckgen.lock").read_bytes()
+    return files
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell,code", [
+    ("import os\nos._exit(3)", "worker-died"),
+    ("raise SystemExit(2)", "cell-error"),
+    ("x = bytearray(64 * 1024**3)", "cell-error"),  # over the memory cap: MemoryError
+])
+def test_a_cell_that_breaks_its_worker_leaves_previous_outputs_untouched(tmp_path, cell, code):
+    bank = write_bank(tmp_path / "b", "1. Q?\n\n---\n\n2. R?\n", "## 1\nFine.\n\n## 2\nAlso.\n")
+    out = tmp_path / "out"
+    build(bank, out)
+    before = _outputs(out, bank)
+    (bank / "q.md").write_text("1. Q changed?\n\n---\n\n2. R?\n")
+    (bank / "answers" / "a.md").write_text(f"## 1\nFine.\n\n## 2\n```{{python}}\n{cell}\n```\n")
+    with pytest.raises(BuildFailed) as info:
+        build(bank, out)
+    assert any(d.code == code and d.loc.path.endswith("a.md") for d in info.value.diagnostics)
+    assert _outputs(out, bank) == before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_huge_output_is_truncated_not_fatal(tmp_path):
+    bank = write_bank(tmp_path / "b", "1. Q?\n",
+                      "## 1\n```{python}\nprint('x' * 100_000_000)\n```\n")
+    result = build(bank, tmp_path / "out")
+    back = result.deck.cards[0].back
+    assert "more characters of output not shown" in back and len(back) < 300_000
+
+
+def test_interrupted_write_leaves_previous_outputs(tmp_path, monkeypatch):
+    bank = write_bank(tmp_path / "b", "1. Q?\n", "## 1\nA.\n")
+    out = tmp_path / "out"
+    build(bank, out)
+    before = _outputs(out, bank)
+    (bank / "answers" / "a.md").write_text("## 1\nA, edited.\n")
+
+    from deckgen.render import jsonlist
+
+    def interrupted(self, deck, path, staging, options):
+        raise KeyboardInterrupt  # Ctrl-C after the .apkg was produced, before the JSON
+
+    monkeypatch.setattr(jsonlist.JsonRenderer, "__call__", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(bank, out)
+    assert _outputs(out, bank) == before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
