@@ -54,12 +54,45 @@ def main() -> None:
 source_arg = click.argument("source", nargs=-1, type=click.Path(path_type=Path))
 
 
+def print_options(f):
+    """The PDF's command-line options (unset flags never override deckgen.toml)."""
+    options = [
+        click.option("--layout", type=click.Choice(["long-edge", "short-edge", "fold"]),
+                     default=None, help="PDF: duplex flipped on the long edge (default), on "
+                     "the short edge, or fold-over (front and back side by side)."),
+        click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False),
+                     default=None, help="PDF: paper size (default a4)."),
+        click.option("--card", "card_size",
+                     type=click.Choice(["eight", "a7", "index", "business"]), default=None,
+                     help="PDF: card size: eight (95x65 mm, 8 per A4 or Letter sheet; default), "
+                     "a7, index (3x5 in), business (2x3.5 in)."),
+        click.option("--back-offset", default=None, metavar="X,Y",
+                     help="PDF: shift the backs by X,Y mm (see `deckgen calibrate`)."),
+        click.option("--section", default=None, help="PDF: print only this section."),
+        click.option("--questions", default=None, metavar="LIST",
+                     help="PDF: print only these questions, e.g. 1,5-9."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _with_print_flags(cfg, printing: dict):
+    from dataclasses import replace
+
+    mapping = {"layout": "layout", "paper": "paper", "card_size": "card",
+               "back_offset": "back_offset", "section": "section", "questions": "questions"}
+    given = {mapping[k]: v for k, v in printing.items() if v is not None}
+    return replace(cfg, print_options={**cfg.print_options, **given}) if given else cfg
+
+
 @main.command()
 @source_arg
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
-              help="Comma-separated outputs: apkg,json (default: both).")
+              help="Comma-separated outputs: apkg,json,pdf (default: all three, or "
+              "'formats' in deckgen.toml).")
 @click.option("--rerun", is_flag=True, help="Run every cell again, ignoring cached results.")
 @click.option("--no-exec", is_flag=True,
               help="Run no code: use cached results only, and say which are missing.")
@@ -67,10 +100,12 @@ source_arg = click.argument("source", nargs=-1, type=click.Path(path_type=Path))
               help="Worker processes for cells (default: 1, or 'jobs' in deckgen.toml).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-def build(source, out, formats, rerun, no_exec, jobs, strict, quiet) -> None:
-    """Build the deck: parse, compute answers, write build/<deck>.apkg and .json.
+@print_options
+def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing) -> None:
+    """Build the deck: parse, compute answers, write build/<deck>.apkg, .json and -cards.pdf.
 
-    Nothing is written unless the whole build succeeds; outputs are replaced atomically.
+    Nothing is written unless the whole build succeeds; outputs are replaced together.
+    The PDF options (also settable under [print] in deckgen.toml) apply to the PDF only.
     """
     from deckgen import config
     from deckgen.pipeline import build as run_build
@@ -78,6 +113,7 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet) -> None:
     started = time.perf_counter()
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats), jobs=jobs)
+        cfg = _with_print_flags(cfg, printing)
         bar = None
 
         def progress(done: int, total: int, label: str) -> None:
@@ -113,6 +149,8 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet) -> None:
                     f"search for:\n  {anki_query([e.guid for e in result.removed])}",
                     fg="yellow", err=True)
     if not quiet:
+        for note in result.notes:
+            click.echo(note)
         s = result.summary
         for fmt, path in result.written.items():
             state = "written" if result.changed[fmt] else "unchanged"
@@ -245,6 +283,32 @@ def watch(source, out) -> None:
             once()
     except KeyboardInterrupt:
         pass
+
+
+@main.command()
+@source_arg
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: build/).")
+@print_options
+def calibrate(source, out, **printing) -> None:
+    """Write a calibration sheet for duplex printing (build/calibration.pdf).
+
+    Print it double-sided at 100%; if the crosses on the back are shifted, set the shift as
+    back_offset under [print] in deckgen.toml (or --back-offset X,Y).
+    """
+    from deckgen import config
+    from deckgen.atomic import write_bytes_atomic
+    from deckgen.render.pdf import calibration_pdf, print_options as make_options
+
+    try:
+        cfg = _with_print_flags(config.override(_load(source), out=out), printing)
+        pdf = calibration_pdf(make_options(cfg.print_options), cfg.templates)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    path = cfg.out / "calibration.pdf"
+    write_bytes_atomic(path, pdf)
+    click.echo(f"{path} written: print it double-sided at 100% (not fit to page)")
 
 
 @main.command(name="list")

@@ -10,7 +10,7 @@ from pathlib import Path
 from deckgen.errors import ConfigError, Location
 
 CONFIG_NAME = "deckgen.toml"
-FORMATS = ("apkg", "json")
+FORMATS = ("apkg", "json", "pdf")
 DEFAULT_BANK = Path("source")
 
 
@@ -27,7 +27,7 @@ class Config:
     name: str = "Deep Learning Interviews"
     """Deck name (the parent deck of one subdeck per section)."""
     out: Path = Path("build")
-    formats: tuple[str, ...] = ("apkg", "json")
+    formats: tuple[str, ...] = FORMATS
     templates: Path | None = None
     """Directory with template overrides (same layout as ``renderers/``)."""
     timeout: float = 60.0
@@ -37,7 +37,8 @@ class Config:
     memory_mb: int = 4096
     """Address-space cap of a worker, in MiB."""
     config_file: Path | None = None
-    extra: dict = field(default_factory=dict)
+    print_options: dict = field(default_factory=dict)
+    """The [print] table: layout, paper, card, back_offset, section, questions."""
 
     @property
     def cache_dir(self) -> Path:
@@ -73,7 +74,7 @@ def load(target: Path | None = None) -> Config:
             raise ConfigError(f"invalid TOML: {exc}", Location(str(cfg_path), 1), "config") from exc
         data = data.get("deckgen", data)
     known = {"name", "sources", "answers", "out", "formats", "templates", "timeout", "jobs",
-             "memory_mb"}
+             "memory_mb", "print"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", Location(str(cfg_path), 1),
@@ -108,7 +109,8 @@ def load(target: Path | None = None) -> Config:
                  templates=(root / templates) if templates else None,
                  timeout=float(data.get("timeout", 60)), jobs=int(data.get("jobs", 1)),
                  memory_mb=int(data.get("memory_mb", 4096)),
-                 config_file=cfg_path if cfg_path.is_file() else None)
+                 config_file=cfg_path if cfg_path.is_file() else None,
+                 print_options=dict(data.get("print", {})))
     check_formats(cfg.formats)
     return cfg
 

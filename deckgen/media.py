@@ -12,6 +12,21 @@ from deckgen.errors import Diagnostic, Location, Severity
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
 
+def image_problem(data: bytes, suffix: str) -> str | None:
+    """Why these bytes cannot be the image their name says, or None (a cheap sanity check)."""
+    if suffix == ".png" and not (data.startswith(b"\x89PNG\r\n\x1a\n") and b"IHDR" in data[:40]
+                                 and b"IEND" in data[-16:]):
+        return "is not a complete PNG file"
+    if suffix in (".jpg", ".jpeg") and not (data.startswith(b"\xff\xd8") and
+                                            b"\xff\xd9" in data[-4:]):
+        return "is not a complete JPEG file"
+    if suffix == ".gif" and not data.startswith((b"GIF87a", b"GIF89a")):
+        return "is not a GIF file"
+    if suffix == ".svg" and b"<svg" not in data[:4096]:
+        return "is not an SVG file"
+    return None
+
+
 def hashed_name(data: bytes, suffix: str) -> str:
     """``deckgen-<hash><suffix>``: same bytes, same name, so Anki's media never churns."""
     return f"deckgen-{hashlib.sha256(data).hexdigest()[:20]}{suffix.lower()}"
@@ -75,6 +90,11 @@ class MediaStore:
             self.diagnostics.append(Diagnostic(loc, f"'{src}' is not an image type deckgen "
                                                "packs (png, jpg, gif, svg, webp)", "bad-image"))
             return None
-        name = self.add_bytes(resolved.read_bytes(), resolved.suffix, str(target))
+        data = resolved.read_bytes()
+        problem = image_problem(data, resolved.suffix.lower())
+        if problem:
+            self.diagnostics.append(Diagnostic(loc, f"image '{src}' {problem}", "bad-image"))
+            return None
+        name = self.add_bytes(data, resolved.suffix, str(target))
         self._by_path[resolved] = name
         return name

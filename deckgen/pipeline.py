@@ -121,6 +121,8 @@ class BuildResult:
     removed: list[Entry] = field(default_factory=list)
     """Notes that were in the last build but are no longer in the source."""
     skipped: bool = False
+    notes: list[str] = field(default_factory=list)
+    """One-line reports from renderers (e.g. how many formulas the PDF drew by fallback)."""
 
 
 def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: bool = True,
@@ -151,7 +153,8 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     from deckgen import uptodate
     from deckgen.render import registry
 
-    fp = uptodate.fingerprint(cfg, {"strict": strict, "execute": execute})
+    fp = uptodate.fingerprint(cfg, {"strict": strict, "execute": execute,
+                                    "formats": list(cfg.formats)})
     record = None if rerun else uptodate.up_to_date(cfg, fp)
     if record is not None:
         written = {fmt: Path(p) for fmt, (p, _) in record["outputs"].items()}
@@ -170,11 +173,17 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     outputs = {fmt: renderers[fmt]() for fmt in cfg.formats}
     written: dict[str, Path] = {}
     staging = Staging()
+    options: dict = {"templates": cfg.templates}
+    if "pdf" in outputs:
+        from deckgen.render.pdf import print_options
+        options["print"] = print_options(cfg.print_options)
+    notes: list[str] = []
     try:
         for fmt, renderer in outputs.items():
             path = cfg.out / f"{cfg.slug}{renderer.suffix}"
-            renderer(deck, path, staging, {"templates": cfg.templates})
+            renderer(deck, path, staging, options)
             written[fmt] = path
+            notes.extend(getattr(renderer, "notes", lambda: [])())
         assert gathered.identities is not None
         gathered.identities.lock.write(staging)
         replaced = staging.commit()  # every output, its state and the lock, together
@@ -184,7 +193,8 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
                "media": len(deck.media)}
     # fingerprint again: the lock file may just have been written
-    uptodate.save(cfg, uptodate.fingerprint(cfg, {"strict": strict, "execute": execute}),
+    uptodate.save(cfg, uptodate.fingerprint(cfg, {"strict": strict, "execute": execute,
+                                                  "formats": list(cfg.formats)}),
                   written, summary, [d for d in diags if d.code != "not-computed"])
     return BuildResult(written, changed, diags, executed, summary, deck,
-                       gathered.identities.removed)
+                       gathered.identities.removed, notes=notes)

@@ -68,5 +68,5 @@ def test_rebuild_of_unchanged_source_is_byte_identical(tiny: Path, tmp_path: Pat
     build(tiny, out)
     first = (out / "tiny.apkg").read_bytes()
     result = build(tiny, out)
-    assert result.changed == {"apkg": False, "json": False}
+    assert result.changed == {"apkg": False, "json": False, "pdf": False}
     assert (out / "tiny.apkg").read_bytes() == first

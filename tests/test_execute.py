@@ -124,7 +124,7 @@ def built(tmp_path_factory):
 def test_printed_text(built):
     back = built[3]["Q1"]["back"]
     assert '<pre class="output">hello from a cell\n</pre>' in back
-    assert 'class="highlight"' in back  # echo defaults to true: the code is shown
+    assert 'class="highlight lang-python"' in back  # echo defaults to true: code shown
 
 
 def test_last_expression_value_and_echo_false(built):

@@ -42,7 +42,7 @@ def test_currency_is_not_math_and_dollars_in_code_stay():
 
 def test_code_blocks_use_pygments_classes_not_inline_colours():
     html, _ = render("```python\nimport torch\n```\n")
-    assert 'class="highlight"' in html and '<span class="kn">import</span>' in html
+    assert 'class="highlight lang-python"' in html and '<span class="kn">import</span>' in html
     assert "style=" not in html
 
 

@@ -62,13 +62,21 @@ def test_bom_and_crlf_simply_work(tmp_path):
 def test_hostile_html_never_reaches_the_package(tmp_path):
     bank = bank_from(tmp_path, "hostile.md", "## 1\nYes. <script>alert('a')</script>\n")
     (bank / "img").mkdir()
-    (bank / "img" / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    shutil.copyfile(Path(__file__).parent / "banks" / "tiny" / "img" / "mlp-1.png",
+                    bank / "img" / "x.png")
     build(bank, tmp_path / "out")
     with zipfile.ZipFile(tmp_path / "out" / "t.apkg") as z:
         db = z.read("collection.anki2")
     for needle in (b"<script", b"onerror", b"onclick", b"javascript:", b"<iframe", b"alert("):
         assert needle not in db, needle
     assert b"Look" in db and b"click</a>" in db
+
+
+def test_a_broken_image_file_is_an_error_with_location(tmp_path):
+    bank = write_bank(tmp_path / "b", "1. Q?\n\n![x](x.png)\n")
+    (bank / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # a header and nothing else
+    found = diags(bank)
+    assert [(c, ln) for c, _, ln, _ in found] == [("bad-image", 3)]
 
 
 def test_paths_outside_the_bank_are_refused_even_by_symlink(tmp_path):

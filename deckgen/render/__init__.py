@@ -29,4 +29,8 @@ def registry() -> dict[str, Callable[[], Renderer]]:
         from deckgen.render.jsonlist import JsonRenderer
         return JsonRenderer()
 
-    return {"apkg": anki, "json": json_list}
+    def pdf() -> Renderer:
+        from deckgen.render.pdf import PdfRenderer
+        return PdfRenderer()
+
+    return {"apkg": anki, "json": json_list, "pdf": pdf}

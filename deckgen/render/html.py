@@ -75,7 +75,10 @@ def code_html(code: str, lang: str) -> str:
     """Highlighted code with Pygments classes (colours live in the note type's CSS)."""
     if lang in ("c++", "cpp"):
         lang = "cpp"
-    return highlight(code, _lexer(lang), _formatter())
+    out = highlight(code, _lexer(lang), _formatter())
+    # keep the language for renderers that highlight themselves (the PDF)
+    safe = re.sub(r"[^\w+#-]", "", lang or "text")
+    return out.replace('<div class="highlight">', f'<div class="highlight lang-{safe}">', 1)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,340 @@
+"""Card HTML (deckgen's own small subset) -> Typst markup, for the printable cards.
+
+Text goes into Typst string literals, so no character of the bank can be read as Typst
+syntax. Formulas are converted with tex2typst and each one is compile-checked on its own;
+a formula that fails to convert or to compile is drawn by ziamath as SVG instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+_TAG = re.compile(r"\\tag\{([^}]*)\}")
+_BIG_ENV = re.compile(r"\\begin\{(cases|[pbvBV]?matrix|array|aligned)\}")
+_EQ_ENV = re.compile(r"\\(?:begin|end)\{(?:equation|align|gather)\*?\}")
+
+
+def string(text: str) -> str:
+    """A Typst string literal (inside code mode)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") \
+        .replace("\r", "") + '"'
+
+
+def text_markup(text: str) -> str:
+    return "#" + string(text) if text else ""
+
+
+@dataclass
+class MathStats:
+    native: int = 0
+    fallback: int = 0
+    failures: list[str] = field(default_factory=list)
+    """Formulas that even the fallback could not draw (shown as text)."""
+
+
+class MathConverter:
+    """LaTeX -> Typst math, checked by compiling each formula alone; SVG fallback."""
+
+    def __init__(self, workdir: Path, compiler_factory):
+        self.workdir = workdir
+        self.stats = MathStats()
+        self._compiler = compiler_factory()
+        self._cache: dict[tuple[str, bool], str] = {}
+
+    def __call__(self, tex: str, display: bool) -> str:
+        key = (tex, display)
+        if key not in self._cache:
+            self._cache[key] = self._convert(tex, display)
+        else:
+            self._count(self._cache[key])
+        return self._cache[key]
+
+    def _count(self, markup: str) -> None:
+        if "deckgen-math-" in markup:
+            self.stats.fallback += 1
+        else:
+            self.stats.native += 1
+
+    def _convert(self, tex: str, display: bool) -> str:
+        tex = tex.strip()
+        tag = None
+        m = _TAG.search(tex)
+        if m:
+            tag, tex = m.group(1), _TAG.sub("", tex)
+        tex = _EQ_ENV.sub("", tex).strip()
+        typ = self._native(tex, display)
+        if typ is not None:
+            out = typ
+            self.stats.native += 1
+        else:
+            out = self._fallback(tex, display)
+        if display and tag:
+            out = f"#grid(columns: (1fr, auto), align: horizon, [{out}], [({tag})])"
+        return out
+
+    def _native(self, tex: str, display: bool) -> str | None:
+        try:
+            import tex2typst
+            converted = tex2typst.tex2typst(tex)
+        except Exception:  # noqa: BLE001 - any converter failure means: use the fallback
+            return None
+        converted = converted.replace("\n", " ").strip()
+        if not converted:
+            return None
+        if not display and _BIG_ENV.search(tex):
+            converted = f"display({converted})"  # inline cases/matrices are set too small
+        markup = f"$ {converted} $" if display else f"${converted}$"
+        try:
+            self._compiler.compile(input=f"#set page(width: 12cm, height: auto)\n{markup}\n"
+                                   .encode(), format="pdf")
+        except Exception:  # noqa: BLE001 - typst.TypstError and friends
+            return None
+        return markup
+
+    def _fallback(self, tex: str, display: bool) -> str:
+        try:
+            import ziamath
+            svg = ziamath.Latex(tex, size=10, inline=not display).svg()
+        except Exception:  # noqa: BLE001 - the last resort: show the source, but say so
+            self.stats.failures.append(tex)
+            return "#raw(" + string(tex) + ")"
+        name = f"deckgen-math-{hashlib.sha256(svg.encode()).hexdigest()[:16]}.svg"
+        (self.workdir / name).write_text(svg, encoding="utf-8")
+        self.stats.fallback += 1
+        if display:
+            return f"#align(center, image({string(name)}))"
+        return f"#box(baseline: 25%, image({string(name)}))"
+
+
+class _Converter(HTMLParser):
+    def __init__(self, math: MathConverter, media: dict[str, bytes], workdir: Path):
+        super().__init__(convert_charrefs=True)
+        self.math = math
+        self.media = media
+        self.workdir = workdir
+        self.out: list[str] = []
+        self.stack: list[tuple[str, dict[str, str]]] = []
+        self.pre: list[str] | None = None  # collecting the text of a code block
+        self.pre_tag = ""  # the tag whose end stops the collecting
+        self.lists: list[list[str]] = []
+        self.list_items: list[list[str]] = []
+        self.table: list[list[str]] | None = None
+        self.caption: list[str] | None = None
+        self.figure_image: str | None = None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def emit(self, s: str) -> None:
+        if self.caption is not None:
+            self.caption.append(s)
+        elif self.list_items and self.list_items[-1] is not None and self.lists:
+            self.list_items[-1].append(s)
+        else:
+            self.out.append(s)
+
+    def classes(self, attrs: dict[str, str]) -> set[str]:
+        return set((attrs.get("class") or "").split())
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def handle_starttag(self, tag: str, attrs_list) -> None:
+        attrs = {k: v or "" for k, v in attrs_list}
+        if self.pre is not None:
+            return
+        cls = self.classes(attrs)
+        if tag == "br":
+            self.emit("#linebreak()")
+            return
+        if tag == "hr":
+            self.emit("\n#line(length: 100%, stroke: 0.4pt + gray)\n")
+            return
+        if tag == "img":
+            self.image(attrs)
+            return
+        self.stack.append((tag, attrs))
+        if tag == "pre" or (tag == "div" and "highlight" in cls):
+            if tag == "div":
+                lang = next((c[5:] for c in cls if c.startswith("lang-")), "")
+                self.stack[-1] = (tag, {**attrs, "lang": lang})
+            if self.pre is None and tag == "pre" and "output" in cls:
+                self.stack[-1] = (tag, {**attrs, "output": "1"})
+            if tag == "pre":
+                self.pre, self.pre_tag = [], "pre"
+            return
+        if tag in ("strong", "b"):
+            self.emit("#strong[")
+        elif tag in ("em", "i"):
+            self.emit("#emph[")
+        elif tag in ("s", "del"):
+            self.emit("#strike[")
+        elif tag == "code":
+            self.emit("#raw(")
+            self.pre, self.pre_tag = [], "code"
+        elif tag == "a":
+            href = attrs.get("href", "")
+            self.emit(f"#link({string(href)})[" if href else "#[")
+        elif tag == "p":
+            self.emit("\n\n")
+        elif tag in ("ol", "ul"):
+            self.lists.append([])
+            self.list_items.append(None)  # type: ignore[arg-type]
+        elif tag == "li":
+            self.list_items[-1] = []
+            mark = ""
+            if "correct" in cls:
+                mark = "#text(fill: rgb(\"#13752f\"), weight: \"bold\")[✓ ]"
+            elif "wrong" in cls:
+                mark = "#text(fill: gray)[✗ ]"
+            self.list_items[-1].append(mark)
+        elif tag == "figure":
+            self.figure_image = None
+        elif tag == "figcaption":
+            self.caption = []
+        elif tag == "table":
+            self.table = []
+        elif tag == "tr" and self.table is not None:
+            self.table.append([])
+        elif tag in ("td", "th"):
+            self.caption = []  # reuse the collector for a cell
+        elif tag == "span" and "blank" in cls:
+            self.emit("#box(stroke: (bottom: 0.6pt), inset: (x: 2pt), outset: (y: 2pt))[")
+        elif tag == "span" and "fill" in cls:
+            self.emit("#highlight(fill: rgb(\"#dbe8ff\"))[#strong[")
+        elif tag == "div" and "unanswered" in cls:
+            self.emit("#emph[")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.pre is not None and tag != self.pre_tag:
+            return
+        if not self.stack:
+            return
+        # close up to the matching tag (our HTML is well formed; be lenient anyway)
+        while self.stack:
+            open_tag, attrs = self.stack.pop()
+            self.close_tag(open_tag, attrs)
+            if open_tag == tag:
+                break
+
+    def close_tag(self, tag: str, attrs: dict[str, str]) -> None:
+        cls = self.classes(attrs)
+        if tag == "pre" and self.pre is not None:
+            code = "".join(self.pre)
+            self.pre = None
+            lang = next((a.get("lang", "") for t, a in reversed(self.stack) if t == "div"
+                         and "highlight" in self.classes(a)), "")
+            if attrs.get("output"):
+                self.emit(f"\n#output-block(raw({string(code.rstrip())}, block: true))\n")
+            else:
+                lang_arg = f", lang: {string(lang)}" if lang and lang != "text" else ""
+                self.emit(f"\n#code-block(raw({string(code.rstrip())}, block: true"
+                          f"{lang_arg}))\n")
+        elif tag == "code" and self.pre is not None:
+            code = "".join(self.pre)
+            self.pre = None
+            self.emit(string(code) + ")")
+        elif tag in ("strong", "b", "em", "i", "s", "del", "a"):
+            self.emit("]")
+        elif tag == "p":
+            self.emit("\n\n")
+        elif tag in ("ol", "ul"):
+            items = self.lists.pop()
+            self.list_items.pop()
+            start = attrs.get("start")
+            body = ", ".join(f"[{i}]" for i in items)
+            if tag == "ol":
+                start_arg = f"start: {int(start)}, " if start and start.isdigit() else ""
+                self.emit(f"\n#enum({start_arg}{body})\n")
+            else:
+                self.emit(f"\n#list({body})\n")
+        elif tag == "li":
+            if self.lists and self.list_items[-1] is not None:
+                self.lists[-1].append("".join(self.list_items[-1]).strip())
+                self.list_items[-1] = None  # type: ignore[call-overload]
+        elif tag == "figcaption" and self.caption is not None:
+            cap = "".join(self.caption)
+            self.caption = None
+            self.emit(f"\n#align(center, text(size: 0.8em, fill: luma(90))[{cap}])\n")
+        elif tag in ("td", "th") and self.caption is not None:
+            cell = "".join(self.caption)
+            self.caption = None
+            if self.table:
+                self.table[-1].append(f"[{cell}]")
+        elif tag == "table" and self.table is not None:
+            rows = [r for r in self.table if r]
+            self.table = None
+            if rows:
+                cols = max(len(r) for r in rows)
+                cells = ", ".join(c for r in rows for c in r + ["[]"] * (cols - len(r)))
+                self.emit(f"\n#table(columns: {cols}, {cells})\n")
+        elif tag == "span" and "blank" in cls:
+            self.emit("]")
+        elif tag == "span" and "fill" in cls:
+            self.emit("]]")
+        elif tag == "div" and "unanswered" in cls:
+            self.emit("]")
+
+    def image(self, attrs: dict[str, str]) -> None:
+        src = attrs.get("src", "")
+        data = self.media.get(src)
+        if data is None:
+            self.emit(text_markup(f"[{attrs.get('alt', 'image')}]"))
+            return
+        target = self.workdir / src
+        if not target.exists():
+            target.write_bytes(data)
+        self.emit(f"\n#card-image({string(src)})\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.pre is not None:
+            self.pre.append(data)
+            return
+        if self.table is not None and self.caption is None:
+            return  # whitespace between table tags
+        pos = 0
+        for m in _MATH.finditer(data):
+            self.emit(text_markup(_squash(data[pos:m.start()])))
+            if m.group(1) is not None:
+                self.emit(self.math(m.group(1), False))
+            else:
+                self.emit("\n" + self.math(m.group(2), True) + "\n")
+            pos = m.end()
+        self.emit(text_markup(_squash(data[pos:])))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def html_to_typst(fragment: str, math: MathConverter, media: dict[str, bytes], workdir: Path,
+                  side: str) -> str:
+    """Typst markup for a card field. ``side`` 'front' shows cloze blanks, 'back' fills."""
+    def cloze(m: re.Match[str]) -> str:
+        if side == "front":
+            return f'<span class="blank">[{m.group(1)}]</span>'
+        return f'<span class="fill">{m.group(2)}</span>'
+    fragment = _CLOZE.sub(cloze, fragment)
+    conv = _Converter(math, media, workdir)
+    conv.feed(fragment)
+    conv.close()
+    while conv.stack:
+        tag, attrs = conv.stack.pop()
+        conv.close_tag(tag, attrs)
+    return "".join(conv.out).strip()
+
+
+def cloze_fills(front_html: str) -> list[tuple[int, str]]:
+    """(number, fill HTML) of each deletion, in order, for the back of a printed cloze card."""
+    seen: dict[int, str] = {}
+    for m in _CLOZE.finditer(front_html):
+        seen.setdefault(int(m.group(1)), m.group(2))
+    return sorted(seen.items())
+
+
+__all__ = ["html_to_typst", "MathConverter", "cloze_fills", "string", "html"]
