@@ -74,7 +74,8 @@ def test_sanitize_keeps_safe_tables_and_links():
 
 def test_images_get_content_hashed_names_and_missing_ones_are_errors(tmp_path):
     (tmp_path / "img").mkdir()
-    (tmp_path / "img" / "a.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "img" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + b"\0" * 20
+                                             + b"IEND\xaeB`\x82")
     html, ctx = render("![A](img/a.png) ![B](img/missing.png)", tmp_path)
     names = list(ctx.media.files)
     assert len(names) == 1 and names[0].startswith("deckgen-") and names[0].endswith(".png")

@@ -96,7 +96,7 @@ class MathConverter:
                                    .encode(), format="pdf")
         except Exception:  # noqa: BLE001 - typst.TypstError and friends
             return None
-        return markup
+        return f"#display-math({markup})" if display else f"#fit-inline({markup})"
 
     def _fallback(self, tex: str, display: bool) -> str:
         try:
@@ -109,8 +109,8 @@ class MathConverter:
         (self.workdir / name).write_text(svg, encoding="utf-8")
         self.stats.fallback += 1
         if display:
-            return f"#align(center, image({string(name)}))"
-        return f"#box(baseline: 25%, image({string(name)}))"
+            return f"#display-math(image({string(name)}))"
+        return f"#fit-inline(box(baseline: 25%, image({string(name)})))"
 
 
 class _Converter(HTMLParser):
@@ -272,7 +272,7 @@ class _Converter(HTMLParser):
             if rows:
                 cols = max(len(r) for r in rows)
                 cells = ", ".join(c for r in rows for c in r + ["[]"] * (cols - len(r)))
-                self.emit(f"\n#table(columns: {cols}, {cells})\n")
+                self.emit(f"\n#fit-width(table(columns: {cols}, {cells}))\n")
         elif tag == "span" and "blank" in cls:
             self.emit("]")
         elif tag == "span" and "fill" in cls:
