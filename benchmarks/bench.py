@@ -7,6 +7,7 @@ Prints the median (and min/max) wall time of each scenario over several runs. Al
 of one invocation run on the same machine in one go, so their ratios are comparable even when
 the machine is noisy. Targets (2 cores): no-op rebuild of the default bank <= 0.5 s, one
 question edited <= 1.5 s, 10,000 synthetic questions to .apkg <= 10 s, near-linear growth.
+The default-bank scenarios build .apkg and .json; the PDF is timed on its own.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def main() -> None:
         bank = work / "source"
         shutil.copytree(ROOT / "source", bank)
         out = work / "build"
-        build = DECKGEN + ["build", str(bank), "--out", str(out), "--quiet"]
+        build = DECKGEN + ["build", str(bank), "--out", str(out), "--format", "apkg,json",
+                           "--quiet"]
 
         clean = []
         for _ in range(heavy_reps):
@@ -107,6 +109,16 @@ def main() -> None:
         answers.write_text(original_answers)
         report("default bank, one cell edited (Q34, imports torch)", torch_edits)
 
+        pdf_build = DECKGEN + ["build", str(bank), "--out", str(out), "--format", "pdf",
+                               "--quiet", "--rerun"]
+        # --rerun also re-runs cells; measure the PDF alone with the cells cached instead:
+        pdf_build = pdf_build[:-1]
+        pdf_times = []
+        for _ in range(heavy_reps):
+            (out / ".deckgen-build.json").unlink(missing_ok=True)
+            pdf_times.append(run(pdf_build, work))
+        report("default bank, PDF only (cells cached)", pdf_times)
+
         run(build, work)
         probe = subprocess.run([sys.executable, "-c", PROBE, str(bank), str(out)], cwd=work,
                                check=True, capture_output=True, text=True).stdout.strip()
@@ -124,6 +136,13 @@ def main() -> None:
                                             "--format", "apkg", "--quiet"], work))
             sizes[count] = report(f"synthetic bank, {count:,} questions to .apkg", times)
         print(f"{'growth 1,000 -> 10,000 questions':<48} x{sizes[10_000] / sizes[1_000]:.1f}")
+        syn = work / "syn1000"
+        times = []
+        for _ in range(heavy_reps):
+            (work / "syn1000-pdf" / ".deckgen-build.json").unlink(missing_ok=True)
+            times.append(run(DECKGEN + ["build", str(syn), "--out", str(work / "syn1000-pdf"),
+                                        "--format", "pdf", "--quiet"], work))
+        report("synthetic bank, 1,000 questions (1,200 cards) to PDF", times)
 
 
 if __name__ == "__main__":

@@ -165,17 +165,23 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
 @source_arg
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
 def check(source, strict) -> None:
-    """Parse and validate the bank and its answers without running code or writing files.
+    """Lint the bank and its answers without running code or writing files.
 
-    Prints every problem as file:line: message [code]; exits 1 on errors.
+    Reports errors and warnings as file:line: message [code]: unanswered parts, missing or
+    unsafe figures, broken Markdown or LaTeX, duplicate ids, answers that may be stale since
+    their question changed, and cells that failed or were slow in the last build. Exits 1 on
+    errors (with --strict, on warnings too).
     """
+    from deckgen.execute.runner import cell_report
     from deckgen.pipeline import gather
 
     try:
-        gathered = gather(_load(source))
+        cfg = _load(source)
+        gathered = gather(cfg)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
+    gathered.diagnostics.extend(cell_report(gathered.banks, cfg))
     _print_diagnostics(gathered.diagnostics)
     parts = sum(len(q.parts) for b in gathered.banks for q in b.questions)
     questions = sum(len(b.questions) for b in gathered.banks)
@@ -239,7 +245,10 @@ def diff(source, out, as_json, show_all) -> None:
 @source_arg
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
-def watch(source, out) -> None:
+@click.option("--format", "-f", "formats", default="apkg,json", show_default=True,
+              metavar="LIST", help="Outputs to rebuild (the PDF takes seconds; add it if you "
+              "want it on every save).")
+def watch(source, out, formats) -> None:
     """Rebuild whenever a file of the bank changes; one summary line per rebuild (Ctrl-C stops)."""
     from watchfiles import watch as watch_files
 
@@ -247,7 +256,7 @@ def watch(source, out) -> None:
     from deckgen.pipeline import build as run_build
 
     try:
-        cfg = config.override(_load(source), out=out)
+        cfg = config.override(_load(source), out=out, formats=_formats(formats))
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
@@ -261,7 +270,8 @@ def watch(source, out) -> None:
     def once() -> None:
         started = time.perf_counter()
         try:
-            result = run_build(config.override(_load(source), out=out))
+            result = run_build(config.override(_load(source), out=out,
+                                               formats=_formats(formats)))
         except BuildFailed as exc:
             _print_diagnostics(exc.diagnostics)
             click.secho(f"{time.strftime('%H:%M:%S')} build failed: "

@@ -185,8 +185,14 @@ def test_failing_cell_fails_the_build_with_file_and_line(tmp_path):
     diag = next(d for d in info.value.diagnostics if d.code == "cell-error")
     assert diag.loc.path.endswith("answers/a.md") and diag.loc.line == 6
     assert "NameError" in diag.message and "undefined_name" in diag.message
-    assert not out.exists()  # nothing written
-    assert not list((tmp_path / "b").glob("build/cache/*/*.json"))
+    assert not list(out.glob("t.*")) and not list(out.glob("t-*"))  # no output written
+    assert not list(out.glob("cache/*/*.json"))  # a failure is never cached as a result
+    # `deckgen check` (which runs nothing) remembers the failure until the code changes
+    from deckgen import config
+    from deckgen.execute.runner import cell_report
+    from deckgen.pipeline import gather
+    cfg = config.override(config.load(bank), out=out)
+    assert [d.code for d in cell_report(gather(cfg).banks, cfg)] == ["failing-cell"]
 
 
 def test_timeout_is_reported(tmp_path):

@@ -69,3 +69,20 @@ class Cache:
         """Only successful results are ever stored."""
         text = json.dumps({"key": key, "results": results}, sort_keys=True)
         write_bytes_atomic(self.path(key), text.encode("utf-8"))
+
+    def runs(self) -> dict[str, dict[str, Any]]:
+        """The last run of each cache key: seconds taken and error (if it failed)."""
+        try:
+            data = json.loads((self.root / RUNS_NAME).read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def record_runs(self, runs: dict[str, dict[str, Any]]) -> None:
+        if runs:
+            merged = {**self.runs(), **runs}
+            write_bytes_atomic(self.root / RUNS_NAME,
+                               json.dumps(merged, sort_keys=True, indent=0).encode())
+
+
+RUNS_NAME = "runs.json"

@@ -13,6 +13,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -227,13 +228,17 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
                     job = pending.get_nowait()
                 except queue.Empty:
                     return
+                started = time.perf_counter()
                 try:
                     out, problem = worker.run(job)
                 except Exception as exc:  # noqa: BLE001 - a broken worker is a diagnostic
                     worker.kill()
                     out, problem = None, Diagnostic(job.question.loc, f"cannot run cells: {exc}",
                                                     "worker-died")
+                seconds = time.perf_counter() - started
                 with lock:
+                    runs[job.key] = {"question": job.question.number, "seconds": round(seconds, 2),
+                                     "error": str(problem) if problem else None}
                     if problem is not None:
                         diags.append(problem)
                     else:
@@ -246,11 +251,37 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
         finally:
             worker.kill()
 
+    runs: dict[str, dict[str, Any]] = {}
     threads = [threading.Thread(target=work, daemon=True)
                for _ in range(max(1, min(cfg.jobs, len(todo))))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    cache.record_runs(runs)
     return results, diags, len(todo)
+
+
+SLOW_SECONDS = 10.0
+
+
+def cell_report(banks: list[Bank], cfg: Config) -> list[Diagnostic]:
+    """For `deckgen check`: cells that failed or were slow the last time they ran, as long as
+    their code is unchanged since (no code runs here)."""
+    diags: list[Diagnostic] = []
+    runs = Cache(cfg.cache_dir).runs()
+    for bank in banks:
+        for job in make_jobs(bank, []):
+            run = runs.get(job.key)
+            if not run:
+                continue
+            if run.get("error"):
+                diags.append(Diagnostic(job.cells[0].loc, f"Q{job.question.number}: its cells "
+                                        "failed in the last build and have not changed since",
+                                        "failing-cell", Severity.WARNING))
+            elif run.get("seconds", 0) > SLOW_SECONDS:
+                diags.append(Diagnostic(job.cells[0].loc, f"Q{job.question.number}: its cells "
+                                        f"took {run['seconds']:.1f} s in the last run",
+                                        "slow-cell", Severity.WARNING))
+    return diags
 
