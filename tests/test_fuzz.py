@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from conftest import SEED, TINY, build, write_bank
 from deckgen.errors import BuildFailed
 from deckgen.parse import parse_text
 
+# a bounded budget for CI; raise it for a longer hunt: DECKGEN_FUZZ_BUILDS=2000 pytest ...
+BUILD_EXAMPLES = int(os.environ.get("DECKGEN_FUZZ_BUILDS", "100"))
 SEED_LINES = SEED.read_text().splitlines()
 TINY_LINES = (TINY / "questions.md").read_text().splitlines()
 PIECES = ["1. ", "    1. ", "2. ", "---", "## S", "### Q: ", "$", "$$", "`", "```", "```{python}",
@@ -61,7 +64,7 @@ def test_parser_never_crashes_and_locates_every_problem(text):
         assert q.parts and q.loc.line >= 1
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=BUILD_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdown, st.sampled_from(["", "## 1\nAn answer with $x$ and `{python} 1 + 1`.\n",
                                   "## 1.1\n1. fill\n\n## 2\n**True.** Yes.\n"]))
 def test_build_without_execution_never_crashes(text, answers):

@@ -184,3 +184,15 @@ def test_q95_q96_distances(cards):
     assert has(cards["95.4"], euclid, 1e-4) and "\\sqrt{102}" in cards["95.4"]
     assert has(cards["95.4"], manhattan)
     assert has(cards["96"], manhattan)
+
+
+def test_every_figure_of_the_bank_is_on_a_card(seed_build: Path):
+    from conftest import ROOT
+    from deckgen.media import hashed_name
+
+    data = json.loads((seed_build / "deep-learning-interviews.json").read_text())
+    on_cards = {m for card in data["cards"] for m in card["media"]}
+    images = sorted((ROOT / "source" / "img").glob("*.png"))
+    assert len(images) == 30
+    for image in images:
+        assert hashed_name(image.read_bytes(), ".png") in on_cards, image.name

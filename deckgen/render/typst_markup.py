@@ -185,6 +185,8 @@ class _Converter(HTMLParser):
         elif tag in ("ol", "ul"):
             self.lists.append([])
             self.list_items.append(None)  # type: ignore[arg-type]
+        elif tag == "li" and not self.lists:
+            self.emit("\n\n")  # an item outside any list: a paragraph
         elif tag == "li":
             self.list_items[-1] = []
             mark = ""
@@ -213,8 +215,8 @@ class _Converter(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self.pre is not None and tag != self.pre_tag:
             return
-        if not self.stack:
-            return
+        if not any(t == tag for t, _ in self.stack):
+            return  # a stray end tag (from hand-written HTML) closes nothing
         # close up to the matching tag (our HTML is well formed; be lenient anyway)
         while self.stack:
             open_tag, attrs = self.stack.pop()
@@ -243,7 +245,7 @@ class _Converter(HTMLParser):
             self.emit("]")
         elif tag == "p":
             self.emit("\n\n")
-        elif tag in ("ol", "ul"):
+        elif tag in ("ol", "ul") and self.lists:
             items = self.lists.pop()
             self.list_items.pop()
             start = attrs.get("start")
@@ -266,6 +268,8 @@ class _Converter(HTMLParser):
             self.caption = None
             if self.table:
                 self.table[-1].append(f"[{cell}]")
+            else:
+                self.emit(cell)  # a cell outside any table: keep its text
         elif tag == "table" and self.table is not None:
             rows = [r for r in self.table if r]
             self.table = None
