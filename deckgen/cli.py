@@ -43,7 +43,7 @@ def _formats(value: str | None) -> tuple[str, ...] | None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deckgen")
 def main() -> None:
-    """Turn a Markdown question bank into an Anki deck (.apkg) and a JSON card list.
+    """Turn a Markdown question bank into an Anki deck, printable cards and a JSON list.
 
     Without a SOURCE, commands use the bank in ./source (its settings in
     source/deckgen.toml). Answers live in answers files beside the bank; some are computed
@@ -97,7 +97,7 @@ def _with_print_flags(cfg, printing: dict):
 @click.option("--no-exec", is_flag=True,
               help="Run no code: use cached results only, and say which are missing.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Worker processes for cells (default: 1, or 'jobs' in deckgen.toml).")
+              help="Worker processes for cells (default: 2, or 'jobs' in deckgen.toml).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 @print_options

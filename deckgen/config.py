@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,8 +33,8 @@ class Config:
     """Directory with template overrides (same layout as ``renderers/``)."""
     timeout: float = 60.0
     """Default seconds a cell may run."""
-    jobs: int = 1
-    """Worker processes for cells."""
+    jobs: int = field(default_factory=lambda: default_jobs())
+    """Worker processes for cells (default: 2, or 1 on a one-core machine)."""
     memory_mb: int = 4096
     """Address-space cap of a worker, in MiB."""
     config_file: Path | None = None
@@ -47,6 +48,10 @@ class Config:
     @property
     def slug(self) -> str:
         return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "deck"
+
+
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _list(value, key: str, path: Path) -> list[str]:
@@ -107,7 +112,7 @@ def load(target: Path | None = None) -> Config:
                  name=str(data.get("name", Config.name)), out=out,
                  formats=formats,
                  templates=(root / templates) if templates else None,
-                 timeout=float(data.get("timeout", 60)), jobs=int(data.get("jobs", 1)),
+                 timeout=float(data.get("timeout", 60)), jobs=int(data.get("jobs", default_jobs())),
                  memory_mb=int(data.get("memory_mb", 4096)),
                  config_file=cfg_path if cfg_path.is_file() else None,
                  print_options=dict(data.get("print", {})))
