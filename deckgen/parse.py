@@ -118,6 +118,7 @@ class _Reader:
         section = ""
         block: list[SyntaxTreeNode] = []
         q_heading: _QuestionDraft | None = None
+        after_rule = False  # the block began at a --- rule, not at a heading
 
         def flush() -> None:
             nonlocal q_heading
@@ -126,13 +127,14 @@ class _Reader:
                 questions.append(q_heading)
                 q_heading = None
             else:
-                questions.extend(self._read_block(block, section))
+                questions.extend(self._read_block(block, section, after_rule))
             block.clear()
 
         numbers = iter(range(1, 1 << 30))
         for node in root.children:
             if node.type == "heading":
                 flush()
+                after_rule = False
                 title = _inline_text(node)
                 m = _Q_HEADING.match(title)
                 if m:
@@ -145,6 +147,7 @@ class _Reader:
                     section = title
             elif node.type == "hr":
                 flush()
+                after_rule = True
             elif node.type != "front_matter":
                 block.append(node)
         flush()
@@ -158,8 +161,23 @@ class _Reader:
         for node, col in self._with_details(nodes, 0, q):
             q.stem.append((node, col))
 
-    def _read_block(self, nodes: list[SyntaxTreeNode], section: str) -> list[_QuestionDraft]:
+    def _read_block(self, nodes: list[SyntaxTreeNode], section: str,
+                    after_rule: bool = False) -> list[_QuestionDraft]:
         first = next((i for i, n in enumerate(nodes) if n.type == "ordered_list"), None)
+        # Text after a heading and before the first question introduces the section; between
+        # two --- rules it belongs to no question, which is worth a word to the author.
+        stray = nodes[:first] if first is not None else nodes
+        for node in stray:
+            details = node.type == "html_block" and _DETAILS_OPEN.match(node.content or "")
+            comment = node.type == "html_block" and (node.content or "").lstrip().startswith(
+                "<!--")
+            if details or (after_rule and not comment):
+                what = "an answer (<details>)" if details else "this text"
+                self.diagnostics.append(Diagnostic(
+                    self.loc(node), f"{what} belongs to no question: no numbered question "
+                    "precedes it since the last --- or heading", "unattributed",
+                    Severity.WARNING))
+                break
         if first is None:
             return []  # a section's introduction or table of contents
         out: list[_QuestionDraft] = []

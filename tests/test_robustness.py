@@ -38,6 +38,7 @@ def diags(bank: Path):
     ("path-escape.md", "unsafe-path", Severity.ERROR, 3, "leaves the bank directory"),
     ("absolute-path.md", "unsafe-path", Severity.ERROR, 3, "is absolute"),
     ("remote-image.md", "remote-image", Severity.WARNING, 3, "not fetched at build time"),
+    ("unattributed.md", "unattributed", Severity.WARNING, 5, "belongs to no question"),
 ])
 def test_bad_input_is_reported_with_location(tmp_path, case, code, severity, line, text):
     found = diags(bank_from(tmp_path, case))
