@@ -94,3 +94,10 @@ def test_image_paths_may_not_leave_the_bank(tmp_path):
     assert ctx.media.files == {}
     assert [d.code for d in ctx.diagnostics] == ["unsafe-path", "unsafe-path", "unsafe-path",
                                                  "remote-image"]
+
+
+def test_typst_bars_become_abs_and_norm_only_when_they_pair_up():
+    from deckgen.render.typst_markup import tighten_bars
+    assert tighten_bars("| x_1 - x_2 | + | y_1 - y_2 |") == "abs(x_1 - x_2) + abs(y_1 - y_2)"
+    assert tighten_bars("bar.v.double v_1 - v_2 bar.v.double") == "norm(v_1 - v_2)"
+    assert tighten_bars("p(a | b) q(c | d)") == "p(a | b) q(c | d)"

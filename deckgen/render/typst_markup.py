@@ -85,7 +85,7 @@ class MathConverter:
             converted = tex2typst.tex2typst(tex)
         except Exception:  # noqa: BLE001 - any converter failure means: use the fallback
             return None
-        converted = converted.replace("\n", " ").strip()
+        converted = tighten_bars(converted.replace("\n", " ").strip())
         if not converted:
             return None
         if not display and _BIG_ENV.search(tex):
@@ -111,6 +111,33 @@ class MathConverter:
         if display:
             return f"#display-math(image({string(name)}))"
         return f"#fit-inline(box(baseline: 25%, image({string(name)})))"
+
+
+_NORM = re.compile(r"bar\.v\.double (.+?) bar\.v\.double")
+_ABS = re.compile(r"(?<![\w.])\| (.+?) \|(?![\w.])")
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def tighten_bars(typ: str) -> str:
+    """``| x |`` -> ``abs(x)`` and ``‖ x ‖`` -> ``norm(x)``: Typst spaces lone bars loosely.
+
+    Only pairs whose inside is balanced are rewritten, so ``p(a | b) q(c | d)`` stays as is.
+    """
+    def sub(name: str):
+        def repl(m: re.Match[str]) -> str:
+            inner = m.group(1)
+            return f"{name}({inner})" if _balanced(inner) and "|" not in inner else m.group(0)
+        return repl
+    return _ABS.sub(sub("abs"), _NORM.sub(sub("norm"), typ))
 
 
 class _Converter(HTMLParser):
