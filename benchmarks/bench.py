@@ -132,7 +132,8 @@ def main() -> None:
             for _ in range(heavy_reps):
                 shutil.rmtree(work / f"syn{count}-out", ignore_errors=True)
                 (syn / "deckgen.lock").unlink(missing_ok=True)
-                times.append(run(DECKGEN + ["build", str(syn), "--out", str(work / f"syn{count}-out"),
+                target = str(work / f"syn{count}-out")
+                times.append(run(DECKGEN + ["build", str(syn), "--out", target,
                                             "--format", "apkg", "--quiet"], work))
             sizes[count] = report(f"synthetic bank, {count:,} questions to .apkg", times)
         print(f"{'growth 1,000 -> 10,000 questions':<48} x{sizes[10_000] / sizes[1_000]:.1f}")

@@ -14,7 +14,7 @@ from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.ids import note_guid
 from deckgen.markdown import parser
 from deckgen.media import MediaStore
-from deckgen.model import Answer, Bank, Block, Card, Choice, Deck, Figure, Kind, Part, Question, Text
+from deckgen.model import Answer, Bank, Block, Card, Choice, Deck, Figure, Kind, Part, Question
 from deckgen.parse import BLANK
 from deckgen.render.html import (Outputs, RenderContext, fill_blanks, render_inline,
                                  render_markdown)

@@ -160,7 +160,7 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
         items = [(q, p, q.key(p), excerpt(q, p)) for q in bank.questions for p in q.parts]
         result: dict[str, int | str] = {}  # key -> lock index, or a GUID for new/explicit
 
-        for q, p, key, text in items:  # 1. explicit ids
+        for _, p, key, _ in items:  # 1. explicit ids
             if p.id:
                 if p.id in seen_ids:
                     diags.append(Diagnostic(p.loc, f"id '{p.id}' is also used at "
@@ -173,7 +173,7 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
                 for i in pool:
                     if lock.entries[i].guid == guid:
                         claimed.add(i)
-        for q, p, key, text in items:  # 2. same text
+        for _, _, key, text in items:  # 2. same text
             if key in result:
                 continue
             candidates = [i for i in by_text.get(text, []) if i not in claimed]

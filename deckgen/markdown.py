@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser() -> MarkdownIt:
     """CommonMark with raw HTML, tables, ``$``/``$$`` math and front matter.
 

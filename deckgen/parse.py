@@ -234,7 +234,8 @@ class _Reader:
         i = 0
         while i < len(nodes):
             node = nodes[i]
-            if not isinstance(node, list) and node.type == "html_block" and _DETAILS_OPEN.match(node.content or ""):
+            if not isinstance(node, list) and node.type == "html_block" and \
+                    _DETAILS_OPEN.match(node.content or ""):
                 end = node.map[1] if node.map else 0
                 j = i
                 while not _DETAILS_CLOSE.search(nodes[j].content or "" if nodes[j].type ==
@@ -330,8 +331,8 @@ class _Reader:
                 own: list[tuple[SyntaxTreeNode, int]] = []
                 choices_items: list[_Item] = []
                 for child in item.node.children:
-                    if child.type == "ordered_list" and not choices_items and _CHOICE_WORDING.search(
-                            self._text([c for c, _ in own], item.col)):
+                    if child.type == "ordered_list" and not choices_items and \
+                            _CHOICE_WORDING.search(self._text([c for c, _ in own], item.col)):
                         choices_items = [_Item(i, self.item_col(i, item.col))
                                          for i in child.children]
                     else:

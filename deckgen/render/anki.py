@@ -76,7 +76,7 @@ def content_hash(fields: list[str], tags: tuple[str, ...], model_id: int, deck: 
 
 
 class MtimeState:
-    """Remembers, per GUID, the content hash and the time it last changed (build/.<deck>.apkg.state).
+    """Per GUID, the content hash and the time it last changed (``build/.<deck>.apkg.state``).
 
     Unchanged notes keep their old mtime (Anki leaves them alone); changed notes get a newer one
     (Anki's default "update if newer" applies the change).

@@ -119,7 +119,7 @@ class _Renderer:
 
     def block(self, tokens: list[Token]) -> Iterator[str]:
         line = 0
-        for i, tok in enumerate(tokens):
+        for tok in tokens:
             if tok.map:
                 line = tok.map[0]
             t = tok.type
