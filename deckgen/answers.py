@@ -97,8 +97,10 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
     heads = [(tok, tokens[i + 1].content.strip()) for i, tok in enumerate(tokens)
              if tok.type == "heading_open" and tok.tag == "h2" and tok.level == 0 and tok.map]
     out: dict[str, Answer] = {}
-    for i, (head, title) in enumerate(heads):
-        loc = Location(display, norm.line(head.map[0]))
+    spans = [(tok.map[0], tok.map[1]) for tok, _ in heads if tok.map]
+    for i, (_, title) in enumerate(heads):
+        head_start, head_end = spans[i]
+        loc = Location(display, norm.line(head_start))
         m = _KEY.match(title)
         key = "setup" if title.lower() == "setup" else (
             f"{m.group(1)}.{m.group(2)}" if m and m.group(2) else m.group(1) if m else None)
@@ -106,15 +108,22 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
             diags.append(Diagnostic(loc, f"answer heading '## {title}' is not a key like "
                                     "'## 34' or '## 34.2'", "bad-answer-key"))
             continue
-        end = heads[i + 1][0].map[0] if i + 1 < len(heads) else len(lines)
-        first = next((j for j in range(head.map[1], end) if lines[j].strip()), head.map[1])
+        end = spans[i + 1][0] if i + 1 < len(spans) else len(lines)
+        first = next((j for j in range(head_end, end) if lines[j].strip()), head_end)
         body = "\n".join(lines[first:end]).rstrip()
         if key in out:
             diags.append(Diagnostic(loc, f"answer {key} is given twice (first at "
                                     f"{out[key].loc})", "duplicate-answer"))
             continue
-        out[key] = make_answer(body, loc, lambda j, first=first: norm.line(first + j))
+        out[key] = make_answer(body, loc, _offset(norm, first))
     return out, diags
+
+
+def _offset(norm, first: int) -> Callable[[int], int]:
+    """Map a line of an answer's body to its line in the answers file."""
+    def line_of(j: int) -> int:
+        return norm.line(first + j)
+    return line_of
 
 
 def attach(bank: Bank, answers: dict[str, Answer]) -> tuple[Bank, list[Diagnostic]]:

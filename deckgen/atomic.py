@@ -33,7 +33,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> bool:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> bool:
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+    return write_atomic(path, write)
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -61,7 +63,9 @@ class Staging:
         write(tmp)
 
     def stage_bytes(self, path: Path, data: bytes) -> None:
-        self.stage(path, lambda tmp: tmp.write_bytes(data))
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data)
+        self.stage(path, write)
 
     def commit(self) -> dict[Path, bool]:
         """Rename every staged file over its target; True where the content changed."""

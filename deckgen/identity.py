@@ -235,7 +235,7 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
         for q in bank.questions:
             for p in q.parts:
                 diags.extend(_stale(q, p, by_guid.get(guids.get((bank.path, q.key(p)), ""))))
-                guid = guids.get((bank.path, q.key(p)))
+                guid = guids.get((bank.path, q.key(p)), "")
                 if guid in blanks_before and p.blanks < blanks_before[guid]:
                     diags.append(Diagnostic(p.loc, f"{q.key(p)} now has {p.blanks} blank(s), "
                                             f"had {blanks_before[guid]}: Anki keeps the extra "

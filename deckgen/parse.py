@@ -236,13 +236,19 @@ class _Reader:
             node = nodes[i]
             if not isinstance(node, list) and node.type == "html_block" and \
                     _DETAILS_OPEN.match(node.content or ""):
-                end = node.map[1] if node.map else 0
                 j = i
-                while not _DETAILS_CLOSE.search(nodes[j].content or "" if nodes[j].type ==
-                                                "html_block" else "") and j + 1 < len(nodes):
+                while j + 1 < len(nodes) and not _closes_details(nodes[j]):
                     j += 1
-                end = nodes[j].map[1] if nodes[j].map else end
-                raw = "\n".join(self.lines[node.map[0]:end]) if node.map else ""
+                last = nodes[j]
+                if isinstance(last, list) or not _closes_details(last):
+                    j, last = i, node  # never closed: take the opening block alone
+                    self.diagnostics.append(Diagnostic(
+                        self.loc(node), "<details> is never closed with </details>; only its "
+                        "first block is taken as the answer", "unclosed-details",
+                        Severity.WARNING))
+                start, end = node.map or (0, 0)
+                end = last.map[1] if last.map else end
+                raw = "\n".join(self.lines[start:end])
                 body = _DETAILS_TAG.sub("", _SUMMARY.sub("", raw, count=1)).strip("\n")
                 answer = Answer(_dedent(body, col), self.loc(node))
                 target = q.parts[-1] if q.parts else q
@@ -357,6 +363,11 @@ class _Reader:
     def _choices(self, items: list[_Item]) -> tuple[Choice, ...]:
         return tuple(Choice(n, self._text(i.node.children, i.col), self.loc(i.node))
                      for n, i in enumerate(items, start=1))
+
+
+def _closes_details(node) -> bool:
+    return not isinstance(node, list) and node.type == "html_block" and \
+        bool(_DETAILS_CLOSE.search(node.content or ""))
 
 
 def _explicit_id(blocks) -> str | None:

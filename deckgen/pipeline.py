@@ -18,7 +18,8 @@ from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Location, Seve
 from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign
 from deckgen.model import Answer, Bank, Deck
 
-Progress = Callable[[str, int], "object"]
+Progress = Callable[[int, int, str], None]
+"""Called after each question's cells ran: (done, total, label)."""
 
 
 @dataclass
@@ -157,8 +158,8 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
                                     "formats": list(cfg.formats)})
     record = None if rerun else uptodate.up_to_date(cfg, fp)
     if record is not None:
-        written = {fmt: Path(p) for fmt, (p, _) in record["outputs"].items()}
-        return BuildResult(written, {fmt: False for fmt in written},
+        kept = {fmt: Path(p) for fmt, (p, _) in record["outputs"].items()}
+        return BuildResult(kept, {fmt: False for fmt in kept},
                            uptodate.diagnostics_of(record), 0, record["summary"], skipped=True)
     gathered = gather(cfg)
     if gathered.errors:

@@ -18,7 +18,7 @@ RECORD_NAME = ".deckgen-build.json"
 
 
 def _files(root: Path, skip: list[Path]) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and

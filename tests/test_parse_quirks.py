@@ -146,3 +146,10 @@ def test_duplicate_numbers_and_empty_questions_are_reported():
     qs, _, diags = parse("1. A?\n\n---\n\n1. B?\n")
     assert [d.code for d in diags] == ["duplicate-question"]
     assert str(diags[0]).startswith("q.md:5: error: question number 1 is used twice")
+
+
+def test_unclosed_details_is_reported_and_takes_only_its_block():
+    md = "### Q: Why?\n\n<details><summary>A</summary>\nBecause.\n\nMore text.\n"
+    qs, _, diags = parse(md)
+    assert [d.code for d in diags] == ["unclosed-details"]
+    assert qs[0].parts[0].answer.markdown.strip() == "Because."

@@ -183,7 +183,7 @@ def main() -> None:
     # to stderr so it can never corrupt a message.
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(os.fdopen(1, "wb", 0), write_through=True)
+    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", 0), write_through=True)
 
     def send(message: dict[str, Any]) -> None:
         proto.write(json.dumps(message) + "\n")

@@ -132,7 +132,7 @@ class _Renderer:
             elif t in ("math_block", "math_block_label"):
                 yield self.math(tok.content, display=True)
             elif t == "html_block":
-                yield sanitize(tok.content, lambda s, ln=line: self.image(s, ln))
+                yield sanitize(tok.content, self._resolver(line))
             elif t == "hr":
                 yield "<hr>"
             elif t == "front_matter":
@@ -152,6 +152,11 @@ class _Renderer:
                 else:
                     yield f"</{tag}>"
             # unknown tokens are dropped rather than leaked as raw text
+
+    def _resolver(self, line: int):
+        def resolve(src: str) -> str | None:
+            return self.image(src, line)
+        return resolve
 
     def fence(self, tok: Token, line: int) -> str:
         info = (tok.info or "").strip()
