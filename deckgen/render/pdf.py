@@ -193,15 +193,16 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
     """Pass 1: every side of every card on pages of the card's size."""
     (workdir / "card.typ").write_text(templates.load("print/card.typ", override))
     math = MathConverter(workdir, lambda: _compiler(workdir))
-    parts = ['#import "card.typ": *\n',
-             f"#show: card-doc.with(width: {card_size[0]}mm, height: {card_size[1]}mm)\n"]
+    header = ['#import "card.typ": *\n',
+              f"#show: card-doc.with(width: {card_size[0]}mm, height: {card_size[1]}mm)\n"]
+    sides: list[str] = []
     for i, card in enumerate(cards):
         for side in ("front", "back"):
             body = _side_content(card, side, math, media, workdir)
             last = ", last: true" if i == len(cards) - 1 and side == "back" else ""
-            parts.append(f"#card(id: {i}, side: {string(side)}, ref: {string(card.ref)}, "
+            sides.append(f"#card(id: {i}, side: {string(side)}, ref: {string(card.ref)}, "
                          f"section: {string(card.section)}{last})[\n{body}\n]\n")
-    (workdir / "cards.typ").write_text("".join(parts), encoding="utf-8")
+    (workdir / "cards.typ").write_text("".join(header + sides), encoding="utf-8")
     compiler = _compiler(workdir)
     try:
         pdf = compiler.compile(input=str(workdir / "cards.typ"), format="pdf",
@@ -209,7 +210,9 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
         marks = json.loads(compiler.query("<deckgen-side>", field="value"))
         end = json.loads(compiler.query("<deckgen-end>", field="value"))
     except Exception as exc:  # noqa: BLE001 - typst.TypstError carries the diagnostic
-        raise RenderError(f"the printable cards could not be typeset: {exc}") from exc
+        culprit = _failing_card(cards, header, sides, workdir)
+        raise RenderError(f"the printable cards could not be typeset: {exc}",
+                          culprit.loc if culprit else None, "pdf-typeset") from exc
     last_page = end[-1]["page"] if end else marks[-1]["page"]
     starts = [m["page"] for m in marks] + [last_page + 1]
     physical: list[Physical] = []
@@ -222,6 +225,19 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
                                      bs + j if j < bn else None,
                                      f"{card.ref} continued ({j + 1}/{n})" if n > 1 else ""))
     return pdf, physical, math.stats
+
+
+def _failing_card(cards: list[Card], header: list[str], sides: list[str], workdir: Path
+                  ) -> Card | None:
+    """The first card whose sides do not typeset on their own (for the error's location)."""
+    compiler = _compiler(workdir)
+    for i, card in enumerate(cards):
+        source = "".join(header + sides[2 * i:2 * i + 2]).encode()
+        try:
+            compiler.compile(input=source, format="pdf")
+        except Exception:  # noqa: BLE001
+            return card
+    return None
 
 
 def _mm(v: float) -> str:
