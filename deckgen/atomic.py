@@ -7,6 +7,19 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+# mkstemp creates files readable by their owner only; outputs get the usual permissions
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+
+
+def _temp_beside(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(name, FILE_MODE)
+    return Path(name)
+
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> bool:
     """Call ``write(tmp)`` then rename ``tmp`` over ``path``.
@@ -14,10 +27,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> bool:
     Returns False (and leaves ``path`` untouched, mtime included) when the new bytes equal the
     old ones, so an unchanged rebuild rewrites nothing.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _temp_beside(path)
     try:
         write(tmp)
         if path.is_file() and _same(tmp, path):
@@ -55,10 +65,7 @@ class Staging:
         self.staged: list[tuple[Path, Path]] = []
 
     def stage(self, path: Path, write: Callable[[Path], None]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(name)
+        tmp = _temp_beside(path)
         self.staged.append((path, tmp))
         write(tmp)
 

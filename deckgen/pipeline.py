@@ -174,7 +174,7 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     outputs = {fmt: renderers[fmt]() for fmt in cfg.formats}
     written: dict[str, Path] = {}
     staging = Staging()
-    options: dict = {"templates": cfg.templates}
+    options: dict = {"templates": cfg.templates, "cache": cfg.cache_dir}
     if "pdf" in outputs:
         from deckgen.render.pdf import print_options
         options["print"] = print_options(cfg.print_options)

@@ -162,3 +162,15 @@ def test_back_offset_and_calibration_sheet():
     pdf = calibration_pdf(PrintOptions(back_offset=(1.5, -0.5)), None)
     doc = pymupdf.open(stream=pdf, filetype="pdf")
     assert doc.page_count == 2 and "double-sided at 100%" in doc[0].get_text()
+
+
+def test_an_edit_re_typesets_only_its_chunk(tiny: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    build(tiny, out)
+    before = {p.name for p in (out / "cache" / "pdf").glob("*.pdf")}
+    assert len(before) == 2  # one chunk per section of the tiny bank
+    q = tiny / "questions.md"
+    q.write_text(q.read_text().replace("What is $2 + 2$?", "What is $2 + 3$?"))
+    build(tiny, out)
+    after = {p.name for p in (out / "cache" / "pdf").glob("*.pdf")}
+    assert len(after - before) == 1  # only the Basics chunk was typeset again

@@ -12,9 +12,10 @@ the same PDF.
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ CARDS = {
 LAYOUTS = ("long-edge", "short-edge", "fold")
 MIN_MARGIN = 7.0  # mm kept free at the sheet edge (printers cannot print there anyway)
 TIMESTAMP = 1_700_000_000  # fixed PDF creation date: same input, same bytes
+PDF_FORMAT = 2  # bump to invalidate cached typeset chunks
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,12 @@ def make_grid(paper: tuple[float, float], card: tuple[float, float], columns_per
 
 @dataclass
 class Physical:
-    """One printed card: which page of the cards document is its front and its back."""
+    """One printed card: which page of which typeset side is its front, and its back."""
 
     ref: str
-    front: int | None
-    back: int | None
+    front: tuple[str, int] | None
+    """(PDF file of the card's front side, 1-based page), or None for a blank front."""
+    back: tuple[str, int] | None
     label: str = ""
 
 
@@ -160,12 +163,13 @@ def _side_content(card: Card, side: str, math: MathConverter, media: dict[str, b
     return html_to_typst(back, math, media, workdir, "back")
 
 
-def _compiler(root: Path):
+def _compiler(root: Path, main: Path | None = None):
     import typst
 
     font_dir = Path(str(_renderers_dir())) / "fonts"
     fonts = [str(font_dir)] if font_dir.is_dir() else []
-    return typst.Compiler(root=str(root), font_paths=fonts, ignore_system_fonts=True)
+    return typst.Compiler(input=str(main) if main else None, root=str(root), font_paths=fonts,
+                          ignore_system_fonts=True)
 
 
 def _renderers_dir():
@@ -187,57 +191,99 @@ def _select(cards: tuple[Card, ...], opts: PrintOptions) -> list[Card]:
     return out
 
 
+CHUNK = 24  # cards typeset together: an edit re-typesets its chunk only
+
+
 def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
-                 card_size: tuple[float, float], override: Path | None
-                 ) -> tuple[bytes, list[Physical], MathStats]:
-    """Pass 1: every side of every card on pages of the card's size."""
-    (workdir / "card.typ").write_text(templates.load("print/card.typ", override))
-    math = MathConverter(workdir, lambda: _compiler(workdir))
-    header = ['#import "card.typ": *\n',
-              f"#show: card-doc.with(width: {card_size[0]}mm, height: {card_size[1]}mm)\n"]
-    sides: list[str] = []
-    for i, card in enumerate(cards):
+                 card_size: tuple[float, float], override: Path | None,
+                 cache: Path | None = None) -> tuple[list[Physical], MathStats]:
+    """Pass 1: the cards' sides typeset on pages of the card's size, in chunks.
+
+    Cards are grouped by section (long sections in runs of CHUNK cards), and each group is
+    one Typst document. Its PDF is kept in ``cache`` under the hash of its source and the card
+    template, so a rebuild typesets only the groups that changed; fewer, larger documents
+    keep the fonts embedded once per group rather than once per card.
+    """
+    template = templates.load("print/card.typ", override)
+    (workdir / "card.typ").write_text(template)
+    (workdir / "chunks").mkdir(exist_ok=True)
+    math = MathConverter(workdir, lambda: _compiler(workdir), cache)
+    header = ('#import "/card.typ": *\n'
+              f"#show: card-doc.with(width: {card_size[0]}mm, height: {card_size[1]}mm)\n")
+    chunks: list[list[tuple[Card, list[str]]]] = []
+    for card in cards:
+        sides = []
         for side in ("front", "back"):
             body = _side_content(card, side, math, media, workdir)
-            last = ", last: true" if i == len(cards) - 1 and side == "back" else ""
-            sides.append(f"#card(id: {i}, side: {string(side)}, ref: {string(card.ref)}, "
-                         f"section: {string(card.section)}{last})[\n{body}\n]\n")
-    (workdir / "cards.typ").write_text("".join(header + sides), encoding="utf-8")
-    compiler = _compiler(workdir)
-    try:
-        pdf = compiler.compile(input=str(workdir / "cards.typ"), format="pdf",
-                               timestamp=TIMESTAMP, pdf_tags=False)
-        marks = json.loads(compiler.query("<deckgen-side>", field="value"))
-        end = json.loads(compiler.query("<deckgen-end>", field="value"))
-    except Exception as exc:  # noqa: BLE001 - typst.TypstError carries the diagnostic
-        culprit = _failing_card(cards, header, sides, workdir)
-        raise RenderError(f"the printable cards could not be typeset: {exc}",
-                          culprit.loc if culprit else None, "pdf-typeset") from exc
-    last_page = end[-1]["page"] if end else marks[-1]["page"]
-    starts = [m["page"] for m in marks] + [last_page + 1]
+            sides.append(f"#card(side: {string(side)}, ref: {string(card.ref)}, "
+                         f"section: {string(card.section)}{{last}})[\n{body}\n]\n")
+        if not chunks or len(chunks[-1]) >= CHUNK or chunks[-1][0][0].section != card.section:
+            chunks.append([])
+        chunks[-1].append((card, sides))
+    math.save()
+
+    def typeset(chunk: list[tuple[Card, list[str]]]) -> tuple[str, list[int]]:
+        parts = [header]
+        for i, (_, sides) in enumerate(chunk):
+            parts.append(sides[0].replace("{last}", ""))
+            parts.append(sides[1].replace("{last}", ", last: true" if i == len(chunk) - 1
+                                          else ""))
+        return _typeset_chunk("".join(parts), template, chunk[0][0], workdir, cache)
+
+    # typst releases the GIL while it typesets: the chunks that are not cached are set in
+    # parallel, one thread per core
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        done = list(pool.map(typeset, chunks))
     physical: list[Physical] = []
-    for i, card in enumerate(cards):
-        fs, bs, after = starts[2 * i], starts[2 * i + 1], starts[2 * i + 2]
-        fn, bn = bs - fs, after - bs
-        n = max(fn, bn)
-        for j in range(n):
-            physical.append(Physical(card.ref, fs + j if j < fn else None,
-                                     bs + j if j < bn else None,
-                                     f"{card.ref} continued ({j + 1}/{n})" if n > 1 else ""))
-    return pdf, physical, math.stats
+    for chunk, (name, starts) in zip(chunks, done):
+        for i, (card, _) in enumerate(chunk):
+            fs, bs, after = starts[2 * i], starts[2 * i + 1], starts[2 * i + 2]
+            fn, bn = bs - fs, after - bs
+            n = max(fn, bn)
+            for j in range(n):
+                physical.append(Physical(card.ref, (name, fs + j) if j < fn else None,
+                                         (name, bs + j) if j < bn else None,
+                                         f"{card.ref} continued ({j + 1}/{n})" if n > 1
+                                         else ""))
+    return physical, math.stats
 
 
-def _failing_card(cards: list[Card], header: list[str], sides: list[str], workdir: Path
-                  ) -> Card | None:
-    """The first card whose sides do not typeset on their own (for the error's location)."""
-    compiler = _compiler(workdir)
-    for i, card in enumerate(cards):
-        source = "".join(header + sides[2 * i:2 * i + 2]).encode()
+def _typeset_chunk(source: str, template: str, first: Card, workdir: Path,
+                   cache: Path | None) -> tuple[str, list[int]]:
+    """(PDF path from the project root, first page of each side + one past the last page)."""
+    import hashlib
+    import json
+
+    key = hashlib.sha256(f"{PDF_FORMAT}\0{template}\0{source}".encode()).hexdigest()[:24]
+    target = workdir / "chunks" / f"{key}.pdf"
+    cached = cache / "pdf" / f"{key}.pdf" if cache else None
+    pages_file = cached.with_suffix(".json") if cached else None
+    data, starts = b"", []
+    if cached is not None and pages_file is not None:
+        try:  # a missing or damaged entry is simply typeset again
+            data, starts = cached.read_bytes(), json.loads(pages_file.read_text())
+            if not data.startswith(b"%PDF") or not all(isinstance(p, int) for p in starts):
+                data, starts = b"", []
+        except (OSError, ValueError):
+            data, starts = b"", []
+    if not data or not starts:
+        typ = workdir / "chunks" / f"{key}.typ"
+        typ.write_text(source, encoding="utf-8")
+        compiler = _compiler(workdir, typ)
         try:
-            compiler.compile(input=source, format="pdf")
-        except Exception:  # noqa: BLE001
-            return card
-    return None
+            data = compiler.compile(format="pdf", timestamp=TIMESTAMP, pdf_tags=False)
+            marks = json.loads(compiler.query("<deckgen-side>", field="value"))
+            end = json.loads(compiler.query("<deckgen-end>", field="value"))
+        except Exception as exc:  # noqa: BLE001 - typst.TypstError carries the diagnostic
+            raise RenderError(f"the cards from {first.ref} on could not be typeset for "
+                              f"printing: {exc}", first.loc, "pdf-typeset") from exc
+        starts = [m["page"] for m in marks] + [end[-1]["page"] + 1]
+        if cached is not None and pages_file is not None:
+            from deckgen.atomic import write_bytes_atomic
+            write_bytes_atomic(cached, data)
+            write_bytes_atomic(pages_file, json.dumps(starts).encode())
+    target.write_bytes(data)
+    return f"/chunks/{key}.pdf", starts
 
 
 def _mm(v: float) -> str:
@@ -290,10 +336,11 @@ def impose(physical: list[Physical], opts: PrintOptions, override: Path | None) 
     return "".join(out)
 
 
-def _slot(page: int | None, x: float, y: float, w: float, h: float, item: Physical) -> str:
+def _slot(page: tuple[str, int] | None, x: float, y: float, w: float, h: float,
+          item: Physical) -> str:
     if page is None:
         return f"#continued({_mm(x)}, {_mm(y)}, {_mm(w)}, {_mm(h)}, {string(item.label)})\n"
-    return f'#slot("cards.pdf", {page}, {_mm(x)}, {_mm(y)}, {_mm(w)}, {_mm(h)})\n'
+    return (f"#slot({string(page[0])}, {page[1]}, {_mm(x)}, {_mm(y)}, {_mm(w)}, {_mm(h)})\n")
 
 
 def _cut_marks(grid: Grid, back: bool, ox: float, oy: float) -> str:
@@ -355,9 +402,8 @@ def calibration(opts: PrintOptions) -> str:
     return "".join(out)
 
 
-def compile_sheets(source: str, workdir: Path, cards_pdf: bytes, override: Path | None) -> bytes:
+def compile_sheets(source: str, workdir: Path, override: Path | None) -> bytes:
     (workdir / "sheet.typ").write_text(templates.load("print/sheet.typ", override))
-    (workdir / "cards.pdf").write_bytes(cards_pdf)
     (workdir / "sheets.typ").write_text(source, encoding="utf-8")
     try:
         return _compiler(workdir).compile(input=str(workdir / "sheets.typ"), format="pdf",
@@ -366,7 +412,8 @@ def compile_sheets(source: str, workdir: Path, cards_pdf: bytes, override: Path 
         raise RenderError(f"the sheets could not be laid out: {exc}") from exc
 
 
-def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None) -> tuple[bytes, PdfStats]:
+def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
+              cache: Path | None = None) -> tuple[bytes, PdfStats]:
     opts.check()
     cards = _select(deck.cards, opts)
     if not cards:
@@ -376,9 +423,9 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None) -> tuple[by
                              timestamp=TIMESTAMP), PdfStats()
     with tempfile.TemporaryDirectory(prefix="deckgen-pdf-") as tmp:
         workdir = Path(tmp)
-        cards_pdf, physical, math = render_cards(cards, deck.media, workdir, CARDS[opts.card],
-                                                 override)
-        pdf = compile_sheets(impose(physical, opts, override), workdir, cards_pdf, override)
+        physical, math = render_cards(cards, deck.media, workdir, CARDS[opts.card], override,
+                                      cache)
+        pdf = compile_sheets(impose(physical, opts, override), workdir, override)
     paper, card = PAPERS[opts.paper], CARDS[opts.card]
     grid = make_grid(paper, card, 2 if opts.layout == "fold" else 1)
     per_sheet = grid.rows * (grid.cols // 2 if opts.layout == "fold" else grid.cols)
@@ -401,7 +448,7 @@ class PdfRenderer:
 
     def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
         opts = options.get("print") or self.options
-        pdf, self.stats = build_pdf(deck, opts, options.get("templates"))
+        pdf, self.stats = build_pdf(deck, opts, options.get("templates"), options.get("cache"))
         staging.stage_bytes(path, pdf)
 
     def notes(self) -> list[str]:

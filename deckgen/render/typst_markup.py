@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
@@ -42,19 +44,54 @@ class MathStats:
 class MathConverter:
     """LaTeX -> Typst math, checked by compiling each formula alone; SVG fallback."""
 
-    def __init__(self, workdir: Path, compiler_factory):
+    def __init__(self, workdir: Path, compiler_factory, cache: Path | None = None):
         self.workdir = workdir
         self.stats = MathStats()
-        self._compiler = compiler_factory()
+        self._factory = compiler_factory
+        self._compiler: Any = None
         self._cache: dict[tuple[str, bool], str] = {}
+        # converted formulas and fallback SVGs survive between builds: checking each formula
+        # costs a Typst compile, and most formulas do not change
+        self._disk = cache / "pdf" / "math.json" if cache else None
+        self._stored: dict[str, list[str]] = {}
+        if self._disk is not None:
+            try:
+                self._stored = json.loads(self._disk.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._stored = {}
+        self._dirty = False
 
     def __call__(self, tex: str, display: bool) -> str:
         key = (tex, display)
         if key not in self._cache:
-            self._cache[key] = self._convert(tex, display)
+            stored = self._stored.get(f"{int(display)}:{tex}")
+            if stored is not None and len(stored) == 3:
+                markup, name, svg = stored
+                if name:
+                    (self.workdir / name).write_text(svg, encoding="utf-8")
+                    self.stats.fallback += 1
+                else:
+                    self.stats.native += 1
+                self._cache[key] = markup
+            else:
+                self._cache[key] = self._convert(tex, display)
+                self._remember(tex, display, self._cache[key])
         else:
             self._count(self._cache[key])
         return self._cache[key]
+
+    def _remember(self, tex: str, display: bool, markup: str) -> None:
+        if self._disk is None or tex in self.stats.failures:
+            return
+        m = re.search(r"deckgen-math-[0-9a-f]+\.svg", markup)
+        svg = (self.workdir / m.group(0)).read_text(encoding="utf-8") if m else ""
+        self._stored[f"{int(display)}:{tex}"] = [markup, m.group(0) if m else "", svg]
+        self._dirty = True
+
+    def save(self) -> None:
+        if self._disk is not None and self._dirty:
+            from deckgen.atomic import write_bytes_atomic
+            write_bytes_atomic(self._disk, json.dumps(self._stored, sort_keys=True).encode())
 
     def _count(self, markup: str) -> None:
         if "deckgen-math-" in markup:
@@ -91,6 +128,8 @@ class MathConverter:
         if not display and _BIG_ENV.search(tex):
             converted = f"display({converted})"  # inline cases/matrices are set too small
         markup = f"$ {converted} $" if display else f"${converted}$"
+        if self._compiler is None:
+            self._compiler = self._factory()
         try:
             self._compiler.compile(input=f"#set page(width: 12cm, height: auto)\n{markup}\n"
                                    .encode(), format="pdf")
@@ -109,8 +148,8 @@ class MathConverter:
         (self.workdir / name).write_text(svg, encoding="utf-8")
         self.stats.fallback += 1
         if display:
-            return f"#display-math(image({string(name)}))"
-        return f"#fit-inline(box(baseline: 25%, image({string(name)})))"
+            return f"#display-math(image({string('/' + name)}))"
+        return f"#fit-inline(box(baseline: 25%, image({string('/' + name)})))"
 
 
 _NORM = re.compile(r"bar\.v\.double (.+?) bar\.v\.double")
@@ -320,7 +359,7 @@ class _Converter(HTMLParser):
         target = self.workdir / src
         if not target.exists():
             target.write_bytes(data)
-        self.emit(f"\n#card-image({string(src)})\n")
+        self.emit(f"\n#card-image({string('/' + src)})\n")
 
     def handle_data(self, data: str) -> None:
         if self.pre is not None:
