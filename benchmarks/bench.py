@@ -116,8 +116,18 @@ def main() -> None:
         pdf_times = []
         for _ in range(heavy_reps):
             (out / ".deckgen-build.json").unlink(missing_ok=True)
+            shutil.rmtree(out / "cache" / "pdf", ignore_errors=True)
             pdf_times.append(run(pdf_build, work))
-        report("default bank, PDF only (cells cached)", pdf_times)
+        report("default bank, PDF only, nothing typeset yet", pdf_times)
+
+        all_formats = DECKGEN + ["build", str(bank), "--out", str(out), "--quiet"]
+        run(all_formats, work)
+        pdf_edits = []
+        for i in range(reps):
+            question.write_text(original.replace("Name them.", f"Name them [{i}]."))
+            pdf_edits.append(run(all_formats, work))
+        question.write_text(original)
+        report("default bank, one question edited, .apkg+.json+PDF", pdf_edits)
 
         run(build, work)
         probe = subprocess.run([sys.executable, "-c", PROBE, str(bank), str(out)], cwd=work,
@@ -141,6 +151,7 @@ def main() -> None:
         times = []
         for _ in range(heavy_reps):
             (work / "syn1000-pdf" / ".deckgen-build.json").unlink(missing_ok=True)
+            shutil.rmtree(work / "syn1000-pdf", ignore_errors=True)
             times.append(run(DECKGEN + ["build", str(syn), "--out", str(work / "syn1000-pdf"),
                                         "--format", "pdf", "--quiet"], work))
         report("synthetic bank, 1,000 questions (1,200 cards) to PDF", times)

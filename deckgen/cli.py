@@ -245,9 +245,8 @@ def diff(source, out, as_json, show_all) -> None:
 @source_arg
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
-@click.option("--format", "-f", "formats", default="apkg,json", show_default=True,
-              metavar="LIST", help="Outputs to rebuild (the PDF takes seconds; add it if you "
-              "want it on every save).")
+@click.option("--format", "-f", "formats", default=None, metavar="LIST",
+              help="Outputs to rebuild (default: those of `deckgen build`).")
 def watch(source, out, formats) -> None:
     """Rebuild whenever a file of the bank changes; one summary line per rebuild (Ctrl-C stops)."""
     from watchfiles import watch as watch_files
