@@ -45,6 +45,20 @@ def run(args: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+def edited(path: Path, old: str, new: str, reps: int, command: list[str], cwd: Path
+           ) -> list[float]:
+    """Time `command` after each of `reps` edits of `path` (old -> new.format(i=...))."""
+    original = path.read_text()
+    times = []
+    try:
+        for i in range(reps):
+            path.write_text(original.replace(old, new.format(i=i), 1))
+            times.append(run(command, cwd))
+    finally:
+        path.write_text(original)
+    return times
+
+
 def report(name: str, times: list[float]) -> float:
     med = statistics.median(times)
     print(f"{name:<48} median {med:6.2f} s  (min {min(times):.2f}, max {max(times):.2f}, "
@@ -83,36 +97,19 @@ def main() -> None:
         report("default bank, no-op rebuild", noop)
 
         question = bank / "deep-learning-interview-questions.md"
-        original = question.read_text()
-        edits = []
-        for i in range(reps):
-            question.write_text(original.replace("Name them.", f"Name them ({i})."))
-            edits.append(run(build, work))
-        question.write_text(original)
-        report("default bank, one question's text edited", edits)
+        report("default bank, one question's text edited",
+               edited(question, "Name them.", "Name them ({i}).", reps, build, work))
+        # Q57's cells use numpy only; the first torch cell (Q34.3) imports torch in the worker
+        report("default bank, one cell edited (Q57, numpy, no torch)",
+               edited(bank / "answers" / "50-70.md", "TP, FN = cm[0]", "TP, FN = cm[0]  # {i}",
+                      heavy_reps, build, work))
+        report("default bank, one cell edited (Q34, imports torch)",
+               edited(bank / "answers" / "27-49.md", "import torch", "import torch  # {i}",
+                      heavy_reps, build, work))
 
-        answers = bank / "answers" / "50-70.md"
-        original_answers = answers.read_text()
-        cell_edits = []
-        for i in range(heavy_reps):  # Q57: numpy only, no torch
-            answers.write_text(original_answers.replace("TP, FN = cm[0]", f"TP, FN = cm[0]  # {i}"))
-            cell_edits.append(run(build, work))
-        answers.write_text(original_answers)
-        report("default bank, one cell edited (Q57, numpy, no torch)", cell_edits)
-
-        torch_edits = []
-        answers = bank / "answers" / "27-49.md"
-        original_answers = answers.read_text()
-        for i in range(heavy_reps):  # the first torch cell (Q34.3) imports torch in the worker
-            answers.write_text(original_answers.replace("import torch", f"import torch  # {i}", 1))
-            torch_edits.append(run(build, work))
-        answers.write_text(original_answers)
-        report("default bank, one cell edited (Q34, imports torch)", torch_edits)
-
+        # the PDF alone, cells cached, nothing typeset yet
         pdf_build = DECKGEN + ["build", str(bank), "--out", str(out), "--format", "pdf",
-                               "--quiet", "--rerun"]
-        # --rerun also re-runs cells; measure the PDF alone with the cells cached instead:
-        pdf_build = pdf_build[:-1]
+                               "--quiet"]
         pdf_times = []
         for _ in range(heavy_reps):
             (out / ".deckgen-build.json").unlink(missing_ok=True)
@@ -122,12 +119,8 @@ def main() -> None:
 
         all_formats = DECKGEN + ["build", str(bank), "--out", str(out), "--quiet"]
         run(all_formats, work)
-        pdf_edits = []
-        for i in range(reps):
-            question.write_text(original.replace("Name them.", f"Name them [{i}]."))
-            pdf_edits.append(run(all_formats, work))
-        question.write_text(original)
-        report("default bank, one question edited, .apkg+.json+PDF", pdf_edits)
+        report("default bank, one question edited, .apkg+.json+PDF",
+               edited(question, "Name them.", "Name them [{i}].", reps, all_formats, work))
 
         run(build, work)
         probe = subprocess.run([sys.executable, "-c", PROBE, str(bank), str(out)], cwd=work,
