@@ -174,3 +174,17 @@ def test_an_edit_re_typesets_only_its_chunk(tiny: Path, tmp_path: Path):
     build(tiny, out)
     after = {p.name for p in (out / "cache" / "pdf").glob("*.pdf")}
     assert len(after - before) == 1  # only the Basics chunk was typeset again
+
+
+def test_text_beyond_the_serif_font_still_prints(tmp_path: Path):
+    bank = write_bank(tmp_path / "b", "1. Что такое ∇? Smile 😀, arrows ⇒ ↦.\n\n---\n\n"
+                      "2. What is 学习率 (learning rate)?\n", "## 1\nThe gradient.\n\n## 2\nStep size.\n")
+    result = build(bank, tmp_path / "out")
+    text = "".join(p.get_text() for p in pymupdf.open(tmp_path / "out" / "t-cards.pdf"))
+    for word in ("Что", "😀", "⇒", "↦"):
+        assert word in text, word
+    fonts = {f[3] for p in pymupdf.open(tmp_path / "out" / "t-cards.pdf")
+             for f in p.get_fonts(full=True)}
+    assert any("LastResort" in f for f in fonts)  # a visible placeholder, not nothing
+    assert any("Q2 contain CJK characters" in n for n in result.notes)
+    assert not any("Q1 " in n and "CJK" in n for n in result.notes)

@@ -148,6 +148,8 @@ class PdfStats:
     formulas: int = 0
     fallback: int = 0
     failures: list[str] = field(default_factory=list)
+    placeholder_refs: list[str] = field(default_factory=list)
+    """Cards with characters only the Last Resort placeholder font has."""
 
 
 def _side_content(card: Card, side: str, math: MathConverter, media: dict[str, bytes],
@@ -163,13 +165,25 @@ def _side_content(card: Card, side: str, math: MathConverter, media: dict[str, b
     return html_to_typst(back, math, media, workdir, "back")
 
 
+def _font_dirs() -> list[str]:
+    """Fonts besides typst's own: a ``fonts/`` folder in the templates, and the fonts that
+    matplotlib (a dependency) ships: DejaVu Sans for sans-serif text and symbols, and the Last
+    Resort font, which draws a labelled placeholder for any script no other font covers. Never
+    the system's fonts, so every machine prints the same."""
+    from importlib.util import find_spec
+
+    dirs = [Path(str(_renderers_dir())) / "fonts"]
+    spec = find_spec("matplotlib")  # located, not imported: importing it costs a second
+    if spec is not None and spec.origin:
+        dirs.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    return [str(d) for d in dirs if d.is_dir()]
+
+
 def _compiler(root: Path, main: Path | None = None):
     import typst
 
-    font_dir = Path(str(_renderers_dir())) / "fonts"
-    fonts = [str(font_dir)] if font_dir.is_dir() else []
-    return typst.Compiler(input=str(main) if main else None, root=str(root), font_paths=fonts,
-                          ignore_system_fonts=True)
+    return typst.Compiler(input=str(main) if main else None, root=str(root),
+                          font_paths=_font_dirs(), ignore_system_fonts=True)
 
 
 def _renderers_dir():
@@ -431,8 +445,14 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
     per_sheet = grid.rows * (grid.cols // 2 if opts.layout == "fold" else grid.cols)
     sheets = math_ceil(len(physical), per_sheet)
     stats = PdfStats(len(cards), len(physical), sheets, math.native + math.fallback,
-                     math.fallback, math.failures)
+                     math.fallback, math.failures,
+                     [c.ref for c in cards if _NO_FONT.search(c.context + c.front + c.back)])
     return pdf, stats
+
+
+# CJK ideographs, kana, hangul, fullwidth forms, and emoji beyond DejaVu Sans's emoticons
+_NO_FONT = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+                      "\U0001F300-\U0001F5FF\U0001F680-\U0001FAFF\U00020000-\U0003FFFF]")
 
 
 def math_ceil(a: int, b: int) -> int:
@@ -455,10 +475,15 @@ class PdfRenderer:
         s = self.stats
         if s is None:
             return []
+        out_of_reach = ", ".join(s.placeholder_refs[:10]) + \
+            (f" and {len(s.placeholder_refs) - 10} more" if len(s.placeholder_refs) > 10 else "")
         out = [f"pdf: {s.cards} cards on {s.physical} printed cards, {s.sheets} sheet(s); "
                f"{s.formulas} formulas, {s.fallback} drawn by the fallback (ziamath), "
                f"{len(s.failures)} left as LaTeX source"]
         out += [f"pdf: formula shown as source: {tex[:80]}" for tex in s.failures]
+        if s.placeholder_refs:
+            out.append(f"pdf: {out_of_reach} contain CJK characters or emoji that no bundled font "
+                       "draws; they print as placeholder boxes (Anki shows them normally)")
         return out
 
 
