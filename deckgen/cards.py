@@ -35,7 +35,6 @@ class _Builder:
     bank: Bank
     deck_name: str
     media: MediaStore
-    results: Results
     diagnostics: list[Diagnostic]
     guids: dict[tuple[str, str], str]
     _contexts: dict[int, str] = field(default_factory=dict)
@@ -195,7 +194,7 @@ def build_deck(banks: list[Bank], deck_name: str, results: Results, media: Media
     diagnostics: list[Diagnostic] = []
     cards: list[Card] = []
     for bank in banks:
-        builder = _Builder(bank, deck_name, media, results, diagnostics, guids or {})
+        builder = _Builder(bank, deck_name, media, diagnostics, guids or {})
         for q in bank.questions:
             items = results.get((bank.path, q.number), [])
             position = 0

@@ -495,8 +495,7 @@ def read_bank(path: Path, display: str | None = None) -> tuple[Bank, list[Diagno
             Location(shown, line), "the file is not valid UTF-8 (save it as UTF-8)",
             "encoding")]
     questions, sections, diags = parse_text(text, shown)
-    severity_ok = [d for d in diags]
-    return Bank(shown, str(path.parent), tuple(questions), sections=tuple(sections)), severity_ok
+    return Bank(shown, str(path.parent), tuple(questions), sections=tuple(sections)), diags
 
 
-__all__ = ["read_bank", "parse_text", "BLANK", "Severity"]
+__all__ = ["read_bank", "parse_text", "BLANK"]

@@ -9,7 +9,6 @@ padded to its real line, so tracebacks point at ``answers/x.md:57``.
 from __future__ import annotations
 
 import ast
-import base64
 import contextlib
 import io
 import json
@@ -200,4 +199,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["main", "run_job", "display_data", "base64"]
+__all__ = ["main", "run_job", "display_data"]

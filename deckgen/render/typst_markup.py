@@ -8,7 +8,6 @@ a formula that fails to convert or to compile is drawn by ziamath as SVG instead
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -179,6 +178,23 @@ def tighten_bars(typ: str) -> str:
     return _ABS.sub(sub("abs"), _NORM.sub(sub("norm"), typ))
 
 
+# Elements that become a Typst function around their content: (tag, class or None) ->
+# (opening markup, closing markup).
+_WRAPPERS: dict[tuple[str, str | None], tuple[str, str]] = {
+    **{(t, None): ("#strong[", "]") for t in ("strong", "b")},
+    **{(t, None): ("#emph[", "]") for t in ("em", "i")},
+    **{(t, None): ("#strike[", "]") for t in ("s", "del")},
+    ("span", "blank"): ("#box(stroke: (bottom: 0.6pt), inset: (x: 2pt), outset: (y: 2pt))[", "]"),
+    ("span", "fill"): ('#highlight(fill: rgb("#dbe8ff"))[#strong[', "]]"),
+    ("div", "unanswered"): ("#emph[", "]"),
+}
+
+
+def _wrapper(tag: str, classes: set[str]) -> tuple[str, str] | None:
+    return _WRAPPERS.get((tag, None)) or next(
+        (w for (t, c), w in _WRAPPERS.items() if t == tag and c in classes), None)
+
+
 class _Converter(HTMLParser):
     def __init__(self, math: MathConverter, media: dict[str, bytes], workdir: Path):
         super().__init__(convert_charrefs=True)
@@ -234,12 +250,9 @@ class _Converter(HTMLParser):
             if tag == "pre":
                 self.pre, self.pre_tag = [], "pre"
             return
-        if tag in ("strong", "b"):
-            self.emit("#strong[")
-        elif tag in ("em", "i"):
-            self.emit("#emph[")
-        elif tag in ("s", "del"):
-            self.emit("#strike[")
+        wrap = _wrapper(tag, cls)
+        if wrap:
+            self.emit(wrap[0])
         elif tag == "code":
             self.emit("#raw(")
             self.pre, self.pre_tag = [], "code"
@@ -271,12 +284,6 @@ class _Converter(HTMLParser):
             self.table.append([])
         elif tag in ("td", "th"):
             self.caption = []  # reuse the collector for a cell
-        elif tag == "span" and "blank" in cls:
-            self.emit("#box(stroke: (bottom: 0.6pt), inset: (x: 2pt), outset: (y: 2pt))[")
-        elif tag == "span" and "fill" in cls:
-            self.emit("#highlight(fill: rgb(\"#dbe8ff\"))[#strong[")
-        elif tag == "div" and "unanswered" in cls:
-            self.emit("#emph[")
 
     def handle_endtag(self, tag: str) -> None:
         if self.pre is not None and tag != self.pre_tag:
@@ -307,7 +314,9 @@ class _Converter(HTMLParser):
             code = "".join(self.pre)
             self.pre = None
             self.emit(string(code) + ")")
-        elif tag in ("strong", "b", "em", "i", "s", "del", "a"):
+        elif (wrap := _wrapper(tag, cls)) is not None:
+            self.emit(wrap[1])
+        elif tag == "a":
             self.emit("]")
         elif tag == "p":
             self.emit("\n\n")
@@ -343,12 +352,6 @@ class _Converter(HTMLParser):
                 cols = max(len(r) for r in rows)
                 cells = ", ".join(c for r in rows for c in r + ["[]"] * (cols - len(r)))
                 self.emit(f"\n#fit-width(table(columns: {cols}, {cells}))\n")
-        elif tag == "span" and "blank" in cls:
-            self.emit("]")
-        elif tag == "span" and "fill" in cls:
-            self.emit("]]")
-        elif tag == "div" and "unanswered" in cls:
-            self.emit("]")
 
     def image(self, attrs: dict[str, str]) -> None:
         src = attrs.get("src", "")
@@ -407,4 +410,4 @@ def cloze_fills(front_html: str) -> list[tuple[int, str]]:
     return sorted(seen.items())
 
 
-__all__ = ["html_to_typst", "MathConverter", "cloze_fills", "string", "html"]
+__all__ = ["html_to_typst", "MathConverter", "cloze_fills", "string"]
