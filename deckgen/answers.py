@@ -13,7 +13,7 @@ from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.lint import lint_tokens
 from deckgen.markdown import parser
 from deckgen.model import Answer, Bank, Cell, Question
-from deckgen.normalize import normalize
+from deckgen.parse.repairs import normalize
 
 _KEY = re.compile(r"^Q?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
 _OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")

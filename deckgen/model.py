@@ -149,6 +149,8 @@ class Bank:
     """Cells from the answers' ``## setup`` section, run before every question's cells."""
     sections: tuple[str, ...] = field(default=())
     """Section titles in order of first appearance."""
+    style: str = ""
+    """The question style the file was read in (numbered, heading, bold, labelled)."""
 
 
 @dataclass(frozen=True)

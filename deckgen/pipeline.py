@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from deckgen.answers import attach, read_answers, unanswered
@@ -60,7 +60,7 @@ def gather(cfg: Config) -> Gathered:
     for path in cfg.sources:
         bank, problems = read_bank(path, display_path(path))
         diags.extend(problems)
-        bank = Bank(bank.path, str(cfg.root), bank.questions, bank.setup, bank.sections)
+        bank = replace(bank, root=str(cfg.root))
         if len(cfg.sources) == 1:
             bank, problems = attach(bank, answers)
             diags.extend(problems)

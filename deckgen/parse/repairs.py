@@ -39,12 +39,31 @@ def normalize(text: str) -> Normalized:
     """Apply the repairs; see the module docstring."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = [(line, number) for number, line in enumerate(text.split("\n"), start=1)]
+    lines = _expand_leading_tabs(lines)
     lines = _split_two_on_one(lines)
     lines = _dedent_stray_items(lines)
     lines = _indent_short_nested_items(lines)
     lines = _separate_items_from_paragraphs(lines)
     lines = _separate_html_blocks(lines)
     return Normalized("\n".join(line for line, _ in lines), tuple(n for _, n in lines))
+
+
+def _expand_leading_tabs(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Tabs in the indentation outside code fences become spaces (CommonMark's tab stop: 4).
+
+    The repairs below measure indentation in spaces; a tab they did not count once made one of
+    them loop forever on ``1.  What?`` followed by `` \t1. Why?``. Code keeps its tabs.
+    """
+    out = []
+    in_fence = False
+    for line, number in lines:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and "\t" in line[:len(line) - len(line.lstrip())]:
+            stripped = line.lstrip()
+            line = line[:len(line) - len(stripped)].expandtabs(4) + stripped
+        out.append((line, number))
+    return out
 
 
 def _split_two_on_one(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -124,7 +143,7 @@ def _indent_short_nested_items(lines: list[tuple[str, int]]) -> list[tuple[str, 
                     text, number = out[j]
                     out[j] = (pad + text if text.strip() else text, number)
                     j += 1
-                i = j
+                i = max(j, i + 1)  # always move on, whatever the indentation held
                 continue
             if indent < 4:
                 parent = (indent, m.end())

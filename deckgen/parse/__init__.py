@@ -1,0 +1,151 @@
+"""Question file -> questions: decoding, repairs, tokens, then one reader per question style.
+
+A file is read in one of four styles (docs/FORMAT.md): ``numbered`` (top-level ``N.`` items, the
+default bank's), ``heading`` (``### Q: ...``, ``### 12. ...``, headings ending in ``?``),
+``bold`` (a wholly bold question paragraph, then its answer) and ``labelled`` (``Q:``/``A:``
+lines). The style is detected per file (the one that finds the most questions) unless
+``deckgen.toml`` names it. A file that yields no question at all is an error, never an empty
+deck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it.tree import SyntaxTreeNode
+
+from deckgen.errors import Diagnostic, Location
+from deckgen.lint import lint_tokens
+from deckgen.markdown import parser
+from deckgen.model import Bank, Question
+from deckgen.parse.bold import BoldReader
+from deckgen.parse.heading import HeadingReader, heading_question
+from deckgen.parse.kinds import BLANK
+from deckgen.parse.labelled import Q_LINE, LabelledReader
+from deckgen.parse.labels import question_like
+from deckgen.parse.numbered import NumberedReader
+from deckgen.parse.reader import Reader, inline_text
+from deckgen.parse.repairs import Normalized, normalize
+
+READERS: dict[str, type[Reader]] = {"numbered": NumberedReader, "heading": HeadingReader,
+                                    "bold": BoldReader, "labelled": LabelledReader}
+"""Every style, in the order that breaks ties when detecting."""
+STYLES = tuple(READERS)
+
+
+@dataclass
+class ParsedFile:
+    """One question file as read."""
+
+    questions: list[Question]
+    sections: list[str]
+    diagnostics: list[Diagnostic]
+    style: str
+    """The style it was read in."""
+    detected: bool = True
+    """False when ``deckgen.toml`` named the style."""
+    signals: dict[str, int] = field(default_factory=dict)
+    """How many questions each style would see (what detection went by)."""
+
+
+def signals(tree: SyntaxTreeNode, norm: Normalized, path: str) -> dict[str, int]:
+    """Per style, a quick count of the questions it would find."""
+    probe = BoldReader(path, norm)
+    nodes = probe.content_nodes(tree)
+    numbered = heading = 0
+    under_question = False  # lists under a question heading are its parts, not questions
+    for n in nodes:
+        if n.type == "heading":
+            under_question = heading_question(inline_text(n)) is not None
+            heading += under_question
+        elif n.type == "ordered_list" and not under_question:
+            numbered += sum(1 for item in n.children
+                            if question_like(probe.source(item, probe.item_col(item, 0))))
+    bold = sum(1 for n in nodes if probe.question_at(n) is not None)
+    fenced = {i for n in tree.walk() if n.type in ("fence", "code_block") and n.map
+              for i in range(*n.map)}
+    labelled = sum(1 for i, line in enumerate(probe.lines)
+                   if i not in fenced and Q_LINE.match(line))
+    return {"numbered": numbered, "heading": heading, "bold": bold, "labelled": labelled}
+
+
+def detect(counts: dict[str, int]) -> str:
+    """The style that sees the most questions; ties go to the earlier style in READERS."""
+    return max(STYLES, key=lambda s: (counts[s], -STYLES.index(s)))
+
+
+def read_text(text: str, path: str, style: str | None = None) -> ParsedFile:
+    """Parse a question file's text in ``style`` (None or 'auto': detect it)."""
+    norm = normalize(text)
+    tokens = parser().parse(norm.text)
+    tree = SyntaxTreeNode(tokens)
+    counts = signals(tree, norm, path)
+    chosen = style if style in READERS else detect(counts)
+    reader = READERS[chosen](path, norm)
+    reader.diagnostics.extend(lint_tokens(tokens, path, norm.line, reader.lines))
+    drafts, sections = reader.read(tree)
+    questions = []
+    seen: dict[int, Location] = {}
+    for draft in drafts:
+        q = reader.question(draft)
+        if q is None:
+            continue
+        if q.number in seen:
+            reader.diagnostics.append(Diagnostic(
+                q.loc, f"question number {q.number} is used twice (first at {seen[q.number]})",
+                "duplicate-question"))
+            continue
+        seen[q.number] = q.loc
+        questions.append(q)
+    if not questions and not any(d.code == "duplicate-question" for d in reader.diagnostics):
+        reader.diagnostics.append(_no_questions(path, chosen, counts, style in READERS))
+    return ParsedFile(questions, sections, reader.diagnostics, chosen, style not in READERS,
+                      counts)
+
+
+def _no_questions(path: str, style: str, counts: dict[str, int], forced: bool) -> Diagnostic:
+    seen = {"numbered": "numbered items that ask something", "heading": "question headings",
+            "bold": "bold question lines", "labelled": "'Q:' lines"}
+    found = ", ".join(f"{n} {seen[s]}" for s, n in counts.items()) or "no text"
+    how = f"read as the '{style}' style " + ("(set in deckgen.toml)" if forced else "(detected)")
+    return Diagnostic(Location(path, 1), f"no questions found in {path}: it has {found}; {how}. "
+                      "See docs/FORMAT.md for the question styles deckgen reads, or set "
+                      "'style' in deckgen.toml", "no-questions")
+
+
+def parse_text(text: str, path: str, style: str | None = None
+               ) -> tuple[list[Question], list[str], list[Diagnostic]]:
+    """Parse a question file's text; returns questions, section titles and diagnostics."""
+    parsed = read_text(text, path, style)
+    return parsed.questions, parsed.sections, parsed.diagnostics
+
+
+def decode(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
+    """A file's text (UTF-8, BOM allowed); unreadable or undecodable files are diagnostics."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(Location(shown, 1), f"cannot read the question file: "
+                                 f"{exc.strerror}", "unreadable")]
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return None, [Diagnostic(Location(shown, line), "the file is not valid UTF-8 (save it "
+                                 "as UTF-8)", "encoding")]
+
+
+def read_bank(path: Path, display: str | None = None, style: str | None = None
+              ) -> tuple[Bank, list[Diagnostic]]:
+    """Read and parse a question file; undecodable files become a diagnostic, not a crash."""
+    shown = display or str(path)
+    text, problems = decode(path, shown)
+    if text is None:
+        return Bank(shown, str(path.parent), ()), problems
+    parsed = read_text(text, shown, style)
+    return Bank(shown, str(path.parent), tuple(parsed.questions), sections=tuple(parsed.sections),
+                style=parsed.style), parsed.diagnostics
+
+
+__all__ = ["read_bank", "read_text", "parse_text", "ParsedFile", "BLANK", "STYLES", "READERS"]

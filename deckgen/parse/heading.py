@@ -1,0 +1,78 @@
+"""The heading style: each question is a heading.
+
+``### Q: text``, ``### Q3: text``, ``#### 1) text``, ``### 12. text``, ``## Question 3: text``,
+or any heading that ends with a ``?``. Its key is the number in the heading, or the next free
+number. The answer is what follows, up to the next question heading or a heading of the same
+or a higher level (deeper headings belong to the answer), or the ``<details>`` block after it:
+then the text between the heading and the block is part of the question, and numbered parts,
+each with its own ``<details>``, are read as in the numbered style. Other headings are
+sections (an ``#`` heading only when the file has more than one).
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it.tree import SyntaxTreeNode
+
+from deckgen.parse.labels import question_label
+from deckgen.parse.reader import (QuestionDraft, Reader, inline_text, number_free_questions,
+                                  sections_of)
+
+_ENDS_WITH_QUESTION = re.compile(r"\?[\W_]*$")
+
+
+def heading_question(title: str) -> tuple[int | None, str] | None:
+    """(number, text) if a heading's title is a question, else None."""
+    label = question_label(title, headings=True)
+    if label is not None and label[1]:
+        return label
+    if _ENDS_WITH_QUESTION.search(title):
+        return None, label[1] if label else title.strip()
+    return None
+
+
+class HeadingReader(Reader):
+    style = "heading"
+
+    def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
+        nodes = self.content_nodes(root)
+        h1_sections = sum(1 for n in nodes if n.type == "heading" and n.tag == "h1") > 1
+        questions: list[QuestionDraft] = []
+        section = ""
+        current: QuestionDraft | None = None
+        level = 0
+        body: list[SyntaxTreeNode] = []
+
+        def flush() -> None:
+            nonlocal current
+            if current is not None:
+                self.fill_headed(current, body)
+                questions.append(current)
+            current = None
+            body.clear()
+
+        for node in nodes:
+            if node.type == "heading":
+                depth = int(node.tag[1])
+                title = inline_text(node)
+                found = heading_question(title)
+                if found is not None:
+                    flush()
+                    current = QuestionDraft(found[0] or -1, section, self.loc(node),
+                                            head=found[1])
+                    level = depth
+                    continue
+                if current is not None and depth > level:
+                    body.append(node)  # a sub-heading of the answer
+                    continue
+                flush()
+                if depth > 1 or h1_sections:
+                    section = title
+            elif current is not None:
+                body.append(node)
+            else:
+                self.unattributed(node)
+        flush()
+        number_free_questions(questions)
+        return questions, sections_of(questions)

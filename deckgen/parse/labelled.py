@@ -1,0 +1,108 @@
+"""The labelled style: ``Q:`` and ``A:`` lines (also ``Question:``/``Answer:``, ``Q1:``/``A1:``,
+and bold labels such as ``**Q:**``).
+
+The question runs from its ``Q:`` line to the ``A:`` line; the answer from there to the next
+``Q:`` line or heading. Read line by line (outside code fences), because a ``Q:`` line and its
+``A:`` line usually form one Markdown paragraph. Headings are sections (an ``#`` heading only
+when the file has more than one).
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it.tree import SyntaxTreeNode
+
+from deckgen.model import Answer
+from deckgen.parse.reader import (QuestionDraft, Reader, is_nav_text, number_free_questions,
+                                  sections_of)
+
+_OPT_BOLD = r"(?:\*\*|__)?"
+Q_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|>\s*)?" + _OPT_BOLD +
+                    r"(?:Q|Question)\s*(\d{1,6})?\s*[:.)]" + _OPT_BOLD + r"\s*(.*)$",
+                    re.IGNORECASE)
+A_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|>\s*)?" + _OPT_BOLD +
+                    r"(?:A|Ans|Answer)\s*(\d{1,6})?\s*[:.)]" + _OPT_BOLD + r"\s*(.*)$",
+                    re.IGNORECASE)
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```+|~~~+)")
+
+
+def _unbold(text: str) -> str:
+    text = text.strip()
+    if text.endswith(("**", "__")) and text.count(text[-2:]) % 2 == 1:
+        text = text[:-2].rstrip()
+    return text
+
+
+class LabelledReader(Reader):
+    style = "labelled"
+
+    def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
+        lines = self.lines
+        kinds: list[str] = []  # per line: "q", "a", "h" (heading), "" (other)
+        in_fence = False
+        for line in lines:
+            if _FENCE.match(line):
+                in_fence = not in_fence
+                kinds.append("")
+            elif in_fence:
+                kinds.append("")
+            elif Q_LINE.match(line):
+                kinds.append("q")
+            elif A_LINE.match(line):
+                kinds.append("a")
+            elif _HEADING.match(line):
+                kinds.append("h")
+            else:
+                kinds.append("")
+        h1_sections = sum(1 for i, k in enumerate(kinds)
+                          if k == "h" and lines[i].lstrip().startswith("# ")) > 1
+        questions: list[QuestionDraft] = []
+        section = ""
+        i = 0
+        while i < len(lines):
+            kind = kinds[i]
+            if kind == "h":
+                m = _HEADING.match(lines[i])
+                assert m is not None
+                if len(m.group(1)) > 1 or h1_sections:
+                    section = m.group(2)
+                i += 1
+                continue
+            if kind != "q":
+                i += 1
+                continue
+            qm = Q_LINE.match(lines[i])
+            assert qm is not None
+            j = i + 1
+            while j < len(lines) and kinds[j] == "" and lines[j].strip():
+                j += 1  # the question's text goes on until a blank line or a label
+            k = j
+            while k < len(lines) and kinds[k] == "":
+                k += 1  # blank lines and stray text up to the next label
+            text = "\n".join([_unbold(qm.group(2))] + [line.strip() for line in lines[i + 1:j]])
+            q = QuestionDraft(int(qm.group(1)) if qm.group(1) else -1, section, self.loc(i),
+                              head=text.strip())
+            if k < len(lines) and kinds[k] == "a":
+                end = k + 1
+                while end < len(lines) and kinds[end] not in ("q", "h"):
+                    end += 1
+                q.answer = self._answer(k, end)
+                i = end
+            else:
+                i = k
+            questions.append(q)
+        number_free_questions(questions)
+        return questions, sections_of(questions)
+
+    def _answer(self, start: int, end: int) -> Answer | None:
+        """The answer from its ``A:`` line (label dropped) to ``end``, navigation blanked."""
+        am = A_LINE.match(self.lines[start])
+        assert am is not None
+        first = _unbold(am.group(2)) if am.group(2).strip() else ""
+        body = [first] + ["" if is_nav_text(line) else line for line in self.lines[start + 1:end]]
+        markdown = "\n".join(body).strip("\n")
+        if not markdown.strip():
+            return None
+        return Answer(markdown, self.loc(start))

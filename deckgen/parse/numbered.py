@@ -1,0 +1,136 @@
+"""The numbered style (the default bank's): top-level ``N.`` items are questions.
+
+- ``##``/``###`` headings start sections; any heading or ``---`` rule ends a question.
+- In each block between such boundaries, the first top-level numbered list holds questions
+  (each item one question, its number as written). What follows belongs to the last question,
+  except a later top-level numbered list whose first number is greater than that question's:
+  it starts new questions, even with a code block, paragraph or formula (and no ``---``)
+  before it. One exception keeps parts together: when the question already has parts and the
+  list's number is the next part's (``1.`` ... ``2.`` after part 1), it is that next part.
+- Inside a question, a numbered list is its parts, options or content (see reader.py), and a
+  ``<details>`` block right after a question or part is its answer.
+- ``### Q: ...`` headings are questions too (as in the heading style), so a numbered bank may
+  mix in a few.
+"""
+
+from __future__ import annotations
+
+from markdown_it.tree import SyntaxTreeNode
+
+from deckgen.errors import Diagnostic, Severity
+from deckgen.parse.labels import question_label
+from deckgen.parse.reader import (DETAILS_OPEN, QuestionDraft, Reader, closes_details,
+                                  inline_text, number_free_questions,
+                                  sections_of)
+
+
+class NumberedReader(Reader):
+    style = "numbered"
+
+    def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
+        questions: list[QuestionDraft] = []
+        section = ""
+        block: list[SyntaxTreeNode] = []
+        q_heading: QuestionDraft | None = None
+        after_rule = False  # the block began at a --- rule, not at a heading
+
+        def flush() -> None:
+            nonlocal q_heading
+            if q_heading is not None:
+                self.fill_headed(q_heading, block)
+                questions.append(q_heading)
+                q_heading = None
+            else:
+                questions.extend(self._read_block(block, section, after_rule))
+            block.clear()
+
+        for node in self.content_nodes(root):
+            if node.type == "heading":
+                flush()
+                after_rule = False
+                title = inline_text(node)
+                label = question_label(title, headings=False)
+                if label is not None and title.lstrip().upper().startswith("Q"):
+                    number, text = label
+                    q_heading = QuestionDraft(number or -1, section, self.loc(node), head=text)
+                elif node.tag in ("h2", "h3"):
+                    section = title
+            elif node.type == "hr":
+                flush()
+                after_rule = True
+            else:
+                block.append(node)
+        flush()
+        number_free_questions(questions)
+        return questions, sections_of(questions)
+
+    def _read_block(self, nodes: list[SyntaxTreeNode], section: str,
+                    after_rule: bool = False) -> list[QuestionDraft]:
+        first = next((i for i, n in enumerate(nodes) if n.type == "ordered_list"), None)
+        # Text after a heading and before the first question introduces the section; between
+        # two --- rules it belongs to no question, which is worth a word to the author.
+        stray = nodes[:first] if first is not None else nodes
+        for node in stray:
+            details = node.type == "html_block" and DETAILS_OPEN.match(node.content or "")
+            comment = node.type == "html_block" and (node.content or "").lstrip().startswith(
+                "<!--")
+            if details or (after_rule and not comment):
+                what = "an answer (<details>)" if details else "this text"
+                self.diagnostics.append(Diagnostic(
+                    self.loc(node), f"{what} belongs to no question: no numbered question "
+                    "precedes it since the last --- or heading", "unattributed",
+                    Severity.WARNING))
+                break
+        out: list[QuestionDraft] = []
+        pending: list = nodes[first:] if first is not None else []
+        while pending:  # each round: one question list and what follows it
+            pending = self._read_list(pending, section, out)
+        return out
+
+    def _read_list(self, nodes: list, section: str, out: list[QuestionDraft]) -> list:
+        """Read the question list ``nodes[0]`` and what follows it into ``out``; returns the
+        nodes from a later list that starts new questions, or []."""
+        qlist = nodes[0]
+        start = int(qlist.attrs.get("start", 1))
+        rest: list[SyntaxTreeNode | list[SyntaxTreeNode]] = []
+        before = len(out)
+        for offset, item in enumerate(qlist.children):
+            number = int(item.info) if (item.info or "").isdigit() else start + offset
+            if len(out) > before and number > out[-1].number and rest:
+                # "6. ...\n\n1. ...\n\n7. ..." is one CommonMark list too: 7 starts a new
+                # question unless it is the next part of question 6
+                last = out[-1]
+                self._read_question(last, [(rest, 0)])
+                rest = []
+                if last.parts and len(last.parts) + 1 == number:
+                    rest.append(item)
+                    continue
+            elif len(out) > before and (rest or number <= out[-1].number):
+                # "35. ...\n\n1. ..." is one CommonMark list; from the first item that does
+                # not count up, the items are the last question's parts or options.
+                rest.append(item)
+                continue
+            q = QuestionDraft(number, section, self.loc(item))
+            self._read_question(q, [(c, self.item_col(item, 0)) for c in item.children])
+            out.append(q)
+        following: list = ([rest] if rest else []) + list(nodes[1:])
+        q = out[-1]
+        segment: list = []
+        open_details = False
+        for index, node in enumerate(following):
+            if isinstance(node, list):
+                pass
+            elif node.type == "html_block" and DETAILS_OPEN.match(node.content or ""):
+                open_details = not closes_details(node)
+            elif node.type == "html_block" and closes_details(node):
+                open_details = False
+            elif node.type == "ordered_list" and not open_details and \
+                    int(node.attrs.get("start", 1)) > q.number:
+                self._read_question(q, [(n, 0) for n in segment])
+                segment = []
+                if not (q.parts and len(q.parts) + 1 == int(node.attrs.get("start", 1))):
+                    return following[index:]  # it continues the numbering: new questions
+            segment.append(node)
+        self._read_question(q, [(n, 0) for n in segment])
+        return []
+
