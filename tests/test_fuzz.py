@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import SEED, TINY, build, write_bank
 from deckgen.errors import BuildFailed
-from deckgen.parse import parse_text
+from deckgen.parse import STYLES, parse_text
 
 # a bounded budget for CI; raise it for a longer hunt: DECKGEN_FUZZ_BUILDS=2000 pytest ...
 BUILD_EXAMPLES = int(os.environ.get("DECKGEN_FUZZ_BUILDS", "100"))
@@ -22,7 +22,9 @@ PIECES = ["1. ", "    1. ", "2. ", "---", "## S", "### Q: ", "$", "$$", "`", "``
           "[...]", "**True or False:**", "<table>", "</table>", "<img src=\"img/mlp-1.png\">",
           "<details><summary>A</summary>", "</details>", "\\begin{cases}", "}", "{", "\t", "\r\n",
           "<script>", "![x](../x.png)", "<!-- id: a -->", "Mark all the correct choices:", "\ufeff",
-          "é", "∑", "    ", "\n", "\n\n"]
+          "é", "∑", "    ", "\n", "\n\n", " \t", "\t1. ", "  \t  2. ", "**What is X?**", "Q: ",
+          "A: ", "**Q1:** ", "Answer:", "### 12. ", "#### 1) ", "## Question 3: ", "?",
+          "[Back to top](#top)", "1. [Intro](#intro)", "[![b](https://img.shields.io/x)](y)"]
 
 fragments = st.lists(st.sampled_from(PIECES) | st.text(max_size=12), max_size=40).map("".join)
 
@@ -55,9 +57,9 @@ markdown = fragments | mutated()
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(markdown)
-def test_parser_never_crashes_and_locates_every_problem(text):
-    questions, _, diagnostics = parse_text(text, "fuzz.md")
+@given(markdown, st.sampled_from([None, *STYLES]))
+def test_parser_never_crashes_and_locates_every_problem(text, style):
+    questions, _, diagnostics = parse_text(text, "fuzz.md", style)
     for d in diagnostics:
         assert d.loc is not None and d.loc.path == "fuzz.md" and d.loc.line >= 1
     for q in questions:

@@ -83,3 +83,18 @@ def test_fixture(case: Path):
 def test_every_style_has_fixtures():
     styles = {c.parent.name for c in CASES}
     assert {"numbered", "heading", "bold", "labelled", "errors"} <= styles
+
+
+def test_format_doc_examples_read_in_their_own_style():
+    """Each style's example in docs/FORMAT.md is detected as that style and fully answered
+    where the style carries answers."""
+    doc = (FIXTURES.parents[2] / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^## (numbered|heading|bold|labelled)\b[^\n]*\n(?:(?!^## ).)*?"
+                          r"```markdown\n(.*?)^```", doc, re.M | re.S)
+    assert {style for style, _ in examples} == {"numbered", "heading", "bold", "labelled"}
+    for style, md in examples:
+        parsed = read_text(md, f"{style}.md")
+        assert parsed.style == style, style
+        assert parsed.questions and not parsed.diagnostics, style
+        if style != "numbered":
+            assert all(p.answer for q in parsed.questions for p in q.parts), style

@@ -153,3 +153,17 @@ def test_unclosed_details_is_reported_and_takes_only_its_block():
     qs, _, diags = parse(md)
     assert [d.code for d in diags] == ["unclosed-details"]
     assert qs[0].parts[0].answer.markdown.strip() == "Because."
+
+
+def test_tab_in_list_indentation_does_not_hang():
+    # once looped forever in the repairs: a space and a tab before a nested item
+    qs, _, _ = parse("1.  What?\n \t1. Why?\n")
+    assert [q.number for q in qs] == [1]
+    qs, _, _ = parse("1.\tWhat?\n\t1. Why?\n\t2. How?\n\n```\n\tcode keeps its tab\n```\n")
+    assert qs[0].code[0].code == "\tcode keeps its tab\n"
+
+
+def test_question_continuing_the_numbering_after_code_is_a_new_question():
+    md = "1. What does this print?\n\n```python\nprint(1)\n```\n\n2. Why?\n\n$$x$$\n\n3. How?\n"
+    qs, _, _ = parse(md)
+    assert [(q.number, len(q.parts)) for q in qs] == [(1, 1), (2, 1), (3, 1)]
