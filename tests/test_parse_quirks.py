@@ -167,3 +167,18 @@ def test_question_continuing_the_numbering_after_code_is_a_new_question():
     md = "1. What does this print?\n\n```python\nprint(1)\n```\n\n2. Why?\n\n$$x$$\n\n3. How?\n"
     qs, _, _ = parse(md)
     assert [(q.number, len(q.parts)) for q in qs] == [(1, 1), (2, 1), (3, 1)]
+
+
+def test_lazy_numbering_and_numbering_that_restarts_per_section():
+    md = ("## A\n1. What is x?\n1. What is y?\n1. What is z?\n\n"
+          "* ### B\n1. Why a?\n2. Why b?\n")
+    qs, sections, diags = parse(md)
+    assert diags == []
+    assert sections == ["A", "B"]
+    assert [(q.number, q.section, len(q.parts)) for q in qs] == [
+        (1, "A", 1), (2, "A", 1), (3, "A", 1), (4, "B", 1), (5, "B", 1)]
+
+
+def test_numbers_used_twice_in_one_section_are_still_reported():
+    qs, _, diags = parse("## A\n\n1. What?\n\n---\n\n## B\n\n1. Why?\n\n---\n\n1. How?\n")
+    assert [d.code for d in diags] == ["duplicate-question"]

@@ -25,7 +25,7 @@ from deckgen.parse.kinds import BLANK
 from deckgen.parse.labelled import Q_LINE, LabelledReader
 from deckgen.parse.labels import question_like
 from deckgen.parse.numbered import NumberedReader
-from deckgen.parse.reader import Reader, inline_text
+from deckgen.parse.reader import QuestionDraft, Reader, inline_text
 from deckgen.parse.repairs import Normalized, normalize
 
 READERS: dict[str, type[Reader]] = {"numbered": NumberedReader, "heading": HeadingReader,
@@ -85,6 +85,7 @@ def read_text(text: str, path: str, style: str | None = None) -> ParsedFile:
     reader = READERS[chosen](path, norm)
     reader.diagnostics.extend(lint_tokens(tokens, path, norm.line, reader.lines))
     drafts, sections = reader.read(tree)
+    _renumber_restarts(drafts)
     questions = []
     seen: dict[int, Location] = {}
     for draft in drafts:
@@ -102,6 +103,24 @@ def read_text(text: str, path: str, style: str | None = None) -> ParsedFile:
         reader.diagnostics.append(_no_questions(path, chosen, counts, style in READERS))
     return ParsedFile(questions, sections, reader.diagnostics, chosen, style not in READERS,
                       counts)
+
+
+def _renumber_restarts(drafts: list[QuestionDraft]) -> None:
+    """Numbering that starts again in each section (``1.`` under every heading) becomes one
+    sequence in file order, so every question keeps a key of its own. Numbers used twice
+    within one section stay as written (and are reported as duplicates)."""
+    first: dict[int, str] = {}
+    restarts = False
+    for q in drafts:
+        if q.number in first:
+            if first[q.number] == q.section:
+                return
+            restarts = True
+        else:
+            first[q.number] = q.section
+    if restarts:
+        for number, q in enumerate(drafts, start=1):
+            q.number = number
 
 
 def _no_questions(path: str, style: str, counts: dict[str, int], forced: bool) -> Diagnostic:

@@ -12,6 +12,7 @@ sections (an ``#`` heading only when the file has more than one).
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from markdown_it.tree import SyntaxTreeNode
 
@@ -37,6 +38,11 @@ class HeadingReader(Reader):
 
     def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
         nodes = self.content_nodes(root)
+        levels = Counter(int(n.tag[1]) for n in nodes if n.type == "heading" and
+                         heading_question(inline_text(n)) is not None)
+        # the level most questions sit at; a question-like heading deeper than the current
+        # question ("#### 1. Filter methods" under "## 15. ...") is a part of its answer
+        usual = levels.most_common(1)[0][0] if levels else 0
         h1_sections = sum(1 for n in nodes if n.type == "heading" and n.tag == "h1") > 1
         questions: list[QuestionDraft] = []
         section = ""
@@ -57,6 +63,8 @@ class HeadingReader(Reader):
                 depth = int(node.tag[1])
                 title = inline_text(node)
                 found = heading_question(title)
+                if found is not None and current is not None and level < depth != usual:
+                    found = None
                 if found is not None:
                     flush()
                     current = QuestionDraft(found[0] or -1, section, self.loc(node),

@@ -94,8 +94,12 @@ class NumberedReader(Reader):
         start = int(qlist.attrs.get("start", 1))
         rest: list[SyntaxTreeNode | list[SyntaxTreeNode]] = []
         before = len(out)
+        # "1. 1. 1." (Markdown numbers the items itself): the questions count up by position;
+        # two items ("1. Stem" then "1. part") are a question and its part, as in the seed
+        lazy = len(qlist.children) > 2 and len({i.info for i in qlist.children}) == 1
         for offset, item in enumerate(qlist.children):
-            number = int(item.info) if (item.info or "").isdigit() else start + offset
+            number = int(item.info) if (item.info or "").isdigit() and not lazy else \
+                start + offset
             if len(out) > before and number > out[-1].number and rest:
                 # "6. ...\n\n1. ...\n\n7. ..." is one CommonMark list too: 7 starts a new
                 # question unless it is the next part of question 6

@@ -40,6 +40,7 @@ def normalize(text: str) -> Normalized:
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = [(line, number) for number, line in enumerate(text.split("\n"), start=1)]
     lines = _expand_leading_tabs(lines)
+    lines = _headings_out_of_bullets(lines)
     lines = _split_two_on_one(lines)
     lines = _dedent_stray_items(lines)
     lines = _indent_short_nested_items(lines)
@@ -63,6 +64,27 @@ def _expand_leading_tabs(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
             stripped = line.lstrip()
             line = line[:len(line) - len(stripped)].expandtabs(4) + stripped
         out.append((line, number))
+    return out
+
+
+_BULLET_HEADING = re.compile(r"^ {0,3}[-*+] +(#{1,6} +\S.*)$")
+
+
+def _headings_out_of_bullets(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """``* ### Beginner level``: a section heading written as a list item is a heading.
+
+    Inside the list, CommonMark would keep it from ending the questions before it.
+    """
+    out: list[tuple[str, int]] = []
+    in_fence = False
+    for line, number in lines:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        m = None if in_fence else _BULLET_HEADING.match(line)
+        if m:
+            out.extend([("", number), (m.group(1), number), ("", number)])
+        else:
+            out.append((line, number))
     return out
 
 
