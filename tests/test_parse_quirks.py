@@ -181,4 +181,5 @@ def test_lazy_numbering_and_numbering_that_restarts_per_section():
 
 def test_numbers_used_twice_in_one_section_are_still_reported():
     qs, _, diags = parse("## A\n\n1. What?\n\n---\n\n## B\n\n1. Why?\n\n---\n\n1. How?\n")
-    assert [d.code for d in diags] == ["duplicate-question"]
+    assert [(d.code, d.loc.line) for d in diags] == [("duplicate-question", 9),
+                                                     ("duplicate-question", 13)]

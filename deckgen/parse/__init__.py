@@ -109,15 +109,16 @@ def _renumber_restarts(drafts: list[QuestionDraft]) -> None:
     """Numbering that starts again in each section (``1.`` under every heading) becomes one
     sequence in file order, so every question keeps a key of its own. Numbers used twice
     within one section stay as written (and are reported as duplicates)."""
-    first: dict[int, str] = {}
+    seen: set[int] = set()
+    per_section: dict[str, set[int]] = {}
     restarts = False
     for q in drafts:
-        if q.number in first:
-            if first[q.number] == q.section:
-                return
-            restarts = True
-        else:
-            first[q.number] = q.section
+        mine = per_section.setdefault(q.section, set())
+        if q.number in mine:
+            return
+        restarts = restarts or q.number in seen
+        mine.add(q.number)
+        seen.add(q.number)
     if restarts:
         for number, q in enumerate(drafts, start=1):
             q.number = number
