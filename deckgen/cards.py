@@ -8,20 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markdown_it.tree import SyntaxTreeNode
-
-from deckgen.errors import Diagnostic, Location, Severity
+from deckgen import shapes
+from deckgen.errors import Diagnostic, Location
 from deckgen.ids import note_guid
-from deckgen.markdown import parser
 from deckgen.media import MediaStore
 from deckgen.model import Answer, Bank, Block, Card, Choice, Deck, Figure, Kind, Part, Question
 from deckgen.parse import BLANK
 from deckgen.render.html import (Outputs, RenderContext, fill_blanks, render_inline,
                                  render_markdown)
 
-_CORRECT = re.compile(r"^\W*correct\W*:?\s*\**\s*((?:\d+[\s,;and&]*)+|none)\s*\**\s*\.?\s*(\n|$)",
-                      re.IGNORECASE)
-_VERDICT = re.compile(r"^\W*(true|false)\b", re.IGNORECASE)
 _MEDIA_REF = re.compile(r'src="(deckgen-[0-9a-f]+\.\w+)"')
 # "`[...]`" and "$[...]$" are whole-span blanks: the deletion replaces the span itself.
 _SPAN_BLANK = re.compile(r"`\[(?:\.\.\.|…)\]`|\$\[(?:\.\.\.|…)\]\$")
@@ -103,7 +98,8 @@ class _Builder:
             if part.kind is Kind.CHOICE:
                 front += self.choices(part.choices)
         elif part.kind is Kind.CHOICE:
-            correct, rest = self.correct_options(part, answer, key)
+            correct, rest, problems = shapes.correct_options(part, answer, key)
+            self.diagnostics.extend(problems)
             front += self.choices(part.choices)
             back = self.choices(part.choices, correct) + self.answer_html(rest, answer, outputs)
         elif cloze:
@@ -113,13 +109,10 @@ class _Builder:
         else:
             back = self.answer_html(answer.markdown, answer, outputs)
             if part.kind is Kind.TRUEFALSE:
-                m = _VERDICT.match(answer.markdown)
-                if m:
-                    back = f'<div class="verdict {m.group(1).lower()}">{back}</div>'
-                else:
-                    self.diagnostics.append(Diagnostic(
-                        answer.loc, f"{key} is true/false: start its answer with **True.** or "
-                        "**False.**", "no-verdict", Severity.WARNING))
+                verdict, problems = shapes.truefalse_verdict(part, answer, key)
+                if verdict is not None:
+                    back = f'<div class="verdict {verdict}">{back}</div>'
+                self.diagnostics.extend(problems)
         section = q.section or ""
         deck = f"{self.deck_name}::{section.replace('::', ':')}" if section else self.deck_name
         tags = ["deckgen", f"section::{_tag(section or 'none')}", f"kind::{part.kind.value}",
@@ -136,43 +129,13 @@ class _Builder:
     def answer_html(self, markdown: str, answer: Answer, outputs: Outputs) -> str:
         return render_markdown(markdown, self.ctx(answer.loc, outputs))
 
-    def correct_options(self, part: Part, answer: Answer, key: str) -> tuple[set[int], str]:
-        m = _CORRECT.match(answer.markdown)
-        if not m:
-            self.diagnostics.append(Diagnostic(
-                answer.loc, f"{key} is multiple choice: start its answer with a line like "
-                "'Correct: 1, 3'", "no-correct-options"))
-            return set(), answer.markdown
-        numbers = {int(n) for n in re.findall(r"\d+", m.group(1))}
-        bad = sorted(n for n in numbers if not 1 <= n <= len(part.choices))
-        if bad:
-            self.diagnostics.append(Diagnostic(
-                answer.loc, f"{key} has {len(part.choices)} options; 'Correct' names "
-                f"{', '.join(map(str, bad))}", "bad-correct-options"))
-        return numbers, answer.markdown[m.end():]
-
     def cloze_fills(self, part: Part, answer: Answer, key: str,
                     outputs: Outputs) -> tuple[list[str], str]:
         """The answer's leading ordered list gives the fills; the rest is the explanation."""
-        tree = SyntaxTreeNode(parser().parse(answer.markdown))
-        first = tree.children[0] if tree.children else None
-        lines = answer.markdown.split("\n")
-        if first is None or first.type != "ordered_list" or not first.map:
-            self.diagnostics.append(Diagnostic(
-                answer.loc, f"{key} has {part.blanks} blank(s): start its answer with a numbered "
-                "list of the fills, one per blank", "no-cloze-fills"))
-            return [], answer.markdown
-        fills = []
-        for item in first.children:
-            assert item.map is not None
-            text = "\n".join(lines[item.map[0]:item.map[1]]).strip()
-            text = re.sub(r"^\d+[.)]\s*", "", text)
-            fills.append(render_inline(" ".join(text.split()), self.ctx(answer.loc, outputs)))
-        if len(fills) != part.blanks:
-            self.diagnostics.append(Diagnostic(
-                answer.loc, f"{key} has {part.blanks} blank(s) but its answer lists "
-                f"{len(fills)} fill(s)", "cloze-fill-count"))
-        return fills, "\n".join(lines[first.map[1]:]).strip("\n")
+        spans, rest, problems = shapes.cloze_fill_spans(part, answer, key)
+        fills = [render_inline(span, self.ctx(answer.loc, outputs)) for span in spans]
+        self.diagnostics.extend(problems)  # after the fills' own (e.g. media) diagnostics
+        return fills, rest
 
 
 def _mark_blanks(text: str, counter: list[int]) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from deckgen import shapes
 from deckgen.answers import attach, read_answers, unanswered
 from deckgen.atomic import Staging
 from deckgen.config import Config
@@ -71,6 +72,7 @@ def gather(cfg: Config) -> Gathered:
                                 "answers-ambiguous"))
     for bank in banks:
         diags.extend(unanswered(bank))
+        diags.extend(shapes.check_answers(bank))
         diags.extend(_check_figures(bank, cfg))
     identities = None
     try:
