@@ -91,16 +91,20 @@ def _check_figures(bank: Bank, cfg: Config) -> list[Diagnostic]:
     store = MediaStore(cfg.root)
     base = Path(bank.path).parent if Path(bank.path).is_absolute() else \
         (Path.cwd() / bank.path).parent
+    texts: list[tuple[str, Location]] = []
     for q in bank.questions:
         for blocks in (q.stem, *(p.body for p in q.parts)):
             for block in blocks:
                 if isinstance(block, Figure):
                     store.image(block.src, base, block.loc)
                 else:
-                    for m in _IMAGE_REF.finditer(block.markdown):
-                        line = block.loc.line + block.markdown.count("\n", 0, m.start())
-                        store.image(m.group(1) or m.group(2), base,
-                                    Location(block.loc.path, line))
+                    texts.append((block.markdown, block.loc))
+        # answers resolve images against the question file too (as the cards do)
+        texts.extend((p.answer.markdown, p.answer.loc) for p in q.parts if p.answer)
+    for markdown, loc in texts:
+        for m in _IMAGE_REF.finditer(markdown):
+            line = loc.line + markdown.count("\n", 0, m.start())
+            store.image(m.group(1) or m.group(2), base, Location(loc.path, line))
     return store.diagnostics
 
 
