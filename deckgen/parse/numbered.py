@@ -15,11 +15,15 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.errors import Diagnostic, Severity
 from deckgen.parse.labels import question_label
-from deckgen.parse.reader import (DETAILS_OPEN, QuestionDraft, Reader, closes_details,
+from deckgen.model import Answer
+from deckgen.parse.reader import (DETAILS_OPEN, Item, QuestionDraft, Reader, closes_details,
+                                  dedent, is_nav_text,
                                   inline_text, number_free_questions,
                                   sections_of)
 
@@ -61,8 +65,40 @@ class NumberedReader(Reader):
             else:
                 block.append(node)
         flush()
+        self._answers_in_items(questions)
         number_free_questions(questions)
         return questions, sections_of(questions)
+
+    def _answers_in_items(self, questions: list[QuestionDraft]) -> None:
+        """``1. What is a Pod?`` with the answer on the item's next lines, as many hand-written
+        banks do: when most questions of the file have that shape (a first line that ends
+        with ``?``, then lines that ask nothing), the rest of each such item is its answer.
+        Banks that keep the question's data under it (the default bank) do not have it."""
+        shaped = [q for q in questions if self._inline_answer_shape(q)]
+        if len(shaped) < 3 or len(shaped) * 5 < len(questions) * 3:
+            return
+        for q in shaped:
+            assert q.item is not None and q.item.node.map is not None
+            start, end = q.item.node.map
+            first = self.lines[start][q.item.col:].strip()
+            body = dedent("\n".join(self.lines[start + 1:end]), q.item.col)
+            lines = ["" if is_nav_text(line) else line for line in body.split("\n")]
+            skip = next((i for i, line in enumerate(lines) if line.strip()), 0)
+            q.head, q.stem = first, []
+            q.answer = Answer(textwrap.dedent("\n".join(lines[skip:])).strip("\n"),
+                              self.loc(start + 1 + skip))
+
+    def _inline_answer_shape(self, q: QuestionDraft) -> bool:
+        if q.item is None or q.parts or q.choices or q.answer or not q.item.node.map:
+            return False
+        start, end = q.item.node.map
+        first = self.lines[start][q.item.col:].strip()
+        rest = [line for line in self.lines[start + 1:end] if line.strip()]
+        stem_nodes = {id(n) for n, _ in q.stem}
+        own = {id(c) for c in q.item.node.children}
+        return first.endswith("?") and bool(rest) and stem_nodes <= own and \
+            not any("?" in line or line.lstrip().startswith(("```", "<", "~~~", "|"))
+                    for line in rest)
 
     def _read_block(self, nodes: list[SyntaxTreeNode], section: str,
                     after_rule: bool = False) -> list[QuestionDraft]:
@@ -114,8 +150,9 @@ class NumberedReader(Reader):
                 # not count up, the items are the last question's parts or options.
                 rest.append(item)
                 continue
-            q = QuestionDraft(number, section, self.loc(item))
-            self._read_question(q, [(c, self.item_col(item, 0)) for c in item.children])
+            own = Item(item, self.item_col(item, 0))
+            q = QuestionDraft(number, section, self.loc(item), item=own)
+            self._read_question(q, [(c, own.col) for c in item.children])
             out.append(q)
         following: list = ([rest] if rest else []) + list(nodes[1:])
         q = out[-1]

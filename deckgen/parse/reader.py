@@ -60,6 +60,8 @@ class QuestionDraft:
     parts: list[PartDraft] = field(default_factory=list)
     choices: list[Item] = field(default_factory=list)
     answer: Answer | None = None
+    item: Item | None = None
+    """The numbered item the question was read from (numbered style)."""
 
 
 class Reader:
