@@ -28,10 +28,27 @@ def _summary(diags: list[Diagnostic]) -> str:
 
 
 def _load(source: tuple[Path, ...]):
+    """The bank's settings, with the command's --name (see `name_option`) applied."""
     from deckgen import config
     if len(source) > 1:
         raise click.UsageError("give one bank: a directory with deckgen.toml or a question file")
-    return config.load(source[0] if source else None)
+    cfg = config.load(source[0] if source else None)
+    ctx = click.get_current_context(silent=True)
+    return config.override(cfg, name=ctx.meta.get(_NAME_KEY) if ctx else None)
+
+
+_NAME_KEY = "deckgen.name"
+
+
+def _remember_name(ctx: click.Context, _param, value: str | None) -> None:
+    ctx.meta[_NAME_KEY] = value
+
+
+name_option = click.option(
+    "--name", default=None, expose_value=False, callback=_remember_name, metavar="TEXT",
+    help="Deck name (default: 'name' in deckgen.toml, else the question file's first # "
+    "heading, else the file's or folder's name).")
+"""--name for every command that reads a bank; `_load` applies it."""
 
 
 def _formats(value: str | None) -> tuple[str, ...] | None:
@@ -88,6 +105,7 @@ def _with_print_flags(cfg, printing: dict):
 
 @main.command()
 @source_arg
+@name_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
@@ -163,6 +181,7 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
 
 @main.command()
 @source_arg
+@name_option
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
 def check(source, strict) -> None:
     """Lint the bank and its answers without running code or writing files.
@@ -194,6 +213,7 @@ def check(source, strict) -> None:
 
 @main.command()
 @source_arg
+@name_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Where the last build is (default: build/, or 'out' in deckgen.toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the preview as JSON.")
@@ -243,6 +263,7 @@ def diff(source, out, as_json, show_all) -> None:
 
 @main.command()
 @source_arg
+@name_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
@@ -322,27 +343,79 @@ def calibrate(source, out, **printing) -> None:
 
 @main.command(name="list")
 @source_arg
+@name_option
 def list_(source) -> None:
-    """List questions and parts with their answer keys, kinds and locations."""
+    """Show how the bank was read: per file its question style, per card its answer key,
+    kind, whether it is answered, its first words and its location."""
     from deckgen.pipeline import gather
 
     try:
-        gathered = gather(_load(source))
+        cfg = _load(source)
+        gathered = gather(cfg)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
     for bank in gathered.banks:
+        cards = sum(len(q.parts) for q in bank.questions)
+        how = "set in deckgen.toml" if cfg_style(cfg, bank) else "detected"
+        click.secho(f"{bank.path}: {bank.style} style ({how}), {len(bank.questions)} "
+                    f"questions, {cards} cards", bold=True)
+        rows = [(q.section, q.key(part), part.kind.value + (
+                    f" ({len(part.choices)} options)" if part.choices else
+                    f" ({part.blanks} blanks)" if part.blanks else ""),
+                 "answered" if part.answer else "-", first_words(q, part), part.loc.line)
+                for q in bank.questions for part in q.parts]
+        key_w = max((len(r[1]) for r in rows), default=3)
+        kind_w = max((len(r[2]) for r in rows), default=4)
         section = None
-        for q in bank.questions:
-            if q.section != section:
-                section = q.section
-                click.secho(f"\n{section or '(no section)'}", bold=True)
-            for part in q.parts:
-                mark = "answered" if part.answer else "-"
-                extra = f", {len(part.choices)} options" if part.choices else \
-                    f", {part.blanks} blanks" if part.blanks else ""
-                click.echo(f"  {q.key(part):<7} {part.kind.value}{extra:<12} {mark:<9} "
-                           f"{part.loc}")
+        for sec, key, kind, mark, words, line in rows:
+            if sec != section:
+                section = sec
+                click.secho(f"  {section or '(no section)'}", bold=True)
+            click.echo(f"    {key:<{key_w}}  {kind:<{kind_w}}  {mark:<8}  {words:<48}  "
+                       f"line {line}")
+    errors = [d for d in gathered.diagnostics if d.code in ("no-questions", "unreadable",
+                                                            "encoding")]
+    _print_diagnostics(errors)
+    sys.exit(1 if errors else 0)
+
+
+def cfg_style(cfg, bank) -> str | None:
+    """The style deckgen.toml sets for this bank's file, if any."""
+    style_for = getattr(cfg, "style_for", None)
+    return style_for(Path(bank.path)) if style_for else None
+
+
+def first_words(q, part, width: int = 48) -> str:
+    """The start of a card's question, on one line, for `deckgen list`."""
+    from deckgen.model import Text
+
+    blocks = part.body if part.label else q.stem
+    text = " ".join(" ".join(b.markdown for b in blocks if isinstance(b, Text)).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--name", default=None, metavar="TEXT",
+              help="Deck name (default: the directory's name, made readable).")
+def new(directory, name) -> None:
+    """Start a bank in DIRECTORY: settings, one question of each kind, their answers (one
+    computed by a Python cell) and a README. DIRECTORY must not exist or be empty."""
+    import shlex
+
+    from deckgen.scaffold import create
+
+    try:
+        written = create(directory, name)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"{path} written")
+    where = "" if directory.resolve() == Path.cwd().resolve() else \
+        f"cd {shlex.quote(str(directory))} && "
+    click.echo(f"next: {where}deckgen check && deckgen build")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import glob
+import html
 import os
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatch
 from pathlib import Path
 
 from deckgen.errors import ConfigError, Location
 
 CONFIG_NAME = "deckgen.toml"
 FORMATS = ("apkg", "json", "pdf")
+STYLES = ("auto", "numbered", "heading", "bold", "labelled")
+"""How a question file writes its questions (``style`` in deckgen.toml); ``auto`` detects it."""
 DEFAULT_BANK = Path("source")
+OUT_NAME = "build"
+"""Outputs go to this directory beside the bank unless ``out`` or ``--out`` says otherwise."""
+SKIPPED_NAMES = frozenset({"readme.md", "changelog.md", "contributing.md", "license.md"})
+"""Files a folder scan never takes for question or answers files (named explicitly, they are)."""
 
 
 @dataclass(frozen=True)
@@ -25,9 +35,11 @@ class Config:
     """Question files."""
     answers: tuple[Path, ...]
     """Answers files."""
-    name: str = "Deep Learning Interviews"
-    """Deck name (the parent deck of one subdeck per section)."""
-    out: Path = Path("build")
+    name: str
+    """Deck name (the parent deck of one subdeck per section): ``name`` in deckgen.toml, else
+    the first ``#`` heading of the first question file, else the file's or folder's name."""
+    out: Path
+    """Output directory: ``build/`` beside the bank unless ``out`` or ``--out`` says otherwise."""
     formats: tuple[str, ...] = FORMATS
     templates: Path | None = None
     """Directory with template overrides (same layout as ``renderers/``)."""
@@ -40,6 +52,8 @@ class Config:
     config_file: Path | None = None
     print_options: dict = field(default_factory=dict)
     """The [print] table: layout, paper, card, back_offset, section, questions."""
+    styles: tuple[tuple[str, str], ...] = ()
+    """``style`` in deckgen.toml as (file pattern, style) pairs; the first match wins."""
 
     @property
     def cache_dir(self) -> Path:
@@ -48,6 +62,31 @@ class Config:
     @property
     def slug(self) -> str:
         return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "deck"
+
+    def style_for(self, path: Path) -> str | None:
+        """The question style set for this file, or None to detect it (unset or ``auto``).
+
+        Patterns match the path relative to the bank directory or the bare file name.
+        """
+        names = [path.name]
+        relative = _relative(path, self.root)
+        if relative is not None:
+            names.insert(0, relative)
+        for pattern, style in self.styles:
+            if any(fnmatch(n, pattern) for n in names):
+                return None if style == "auto" else style
+        return None
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def default_jobs() -> int:
@@ -63,23 +102,54 @@ def _list(value, key: str, path: Path) -> list[str]:
                       "config")
 
 
+def _line_of(text: str, *needles: str) -> int:
+    """The first line of deckgen.toml holding every needle, comments aside (else 1)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.lstrip().startswith("#") and all(n in line for n in needles):
+            return number
+    return 1
+
+
+def is_skipped(path: Path) -> bool:
+    """README.md, CHANGELOG.md, CONTRIBUTING.md, LICENSE.md (any case): never scanned."""
+    return path.name.lower() in SKIPPED_NAMES
+
+
+def default_bank() -> Path:
+    """The bank when no SOURCE is given: ``./source`` if it exists, else the current directory
+    when it holds a deckgen.toml or a question file."""
+    if DEFAULT_BANK.exists():
+        return DEFAULT_BANK
+    here = Path(".")
+    if (here / CONFIG_NAME).is_file() or \
+            any(p.is_file() and not is_skipped(p) for p in here.glob("*.md")):
+        return here
+    raise ConfigError(
+        f"no question bank here: there is no ./{DEFAULT_BANK} directory, and {Path.cwd()} has "
+        f"no {CONFIG_NAME} and no .md question files (README.md, CHANGELOG.md, CONTRIBUTING.md "
+        "and LICENSE.md do not count); give a bank directory or a .md file", None, "no-bank")
+
+
 def load(target: Path | None = None) -> Config:
-    """Settings for a bank directory or question file (default: ``./source``)."""
-    target = target or DEFAULT_BANK
+    """Settings for a bank directory or question file (default: see :func:`default_bank`)."""
+    target = default_bank() if target is None else target
     if not target.exists():
         raise ConfigError(f"no question bank at '{target}' (give a directory or a .md file)",
                           None, "no-bank")
-    root = target if target.is_dir() else target.parent
+    single = target.is_file()
+    root = target.parent if single else target
     data: dict = {}
+    text = ""
     cfg_path = root / CONFIG_NAME
     if cfg_path.is_file():
         try:
-            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+            text = cfg_path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"invalid TOML: {exc}", Location(str(cfg_path), 1), "config") from exc
         data = data.get("deckgen", data)
     known = {"name", "sources", "answers", "out", "formats", "templates", "timeout", "jobs",
-             "memory_mb", "print"}
+             "memory_mb", "print", "style"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", Location(str(cfg_path), 1),
@@ -88,36 +158,169 @@ def load(target: Path | None = None) -> Config:
     def paths(key: str, default: list[str]) -> tuple[Path, ...]:
         found: list[Path] = []
         for pattern in _list(data.get(key, default), key, cfg_path):
-            matches = sorted(glob.glob(str(root / pattern), recursive=True))
-            if not matches and not any(c in pattern for c in "*?["):
+            is_glob = any(c in pattern for c in "*?[")
+            matches = [root / m for m in sorted(glob.glob(pattern, root_dir=root, recursive=True))]
+            matches = [m for m in matches if m.is_file() and not (is_glob and is_skipped(m))]
+            if not matches and not is_glob:
                 raise ConfigError(f"{key}: '{pattern}' not found in {root}",
-                                  Location(str(cfg_path), 1), "config")
-            found.extend(Path(m) for m in matches)
+                                  Location(str(cfg_path), _line_of(text, pattern)), "config")
+            found.extend(matches)
         return tuple(dict.fromkeys(found))
 
-    if target.is_file():
-        sources: tuple[Path, ...] = (target,)
-    else:
-        sources = paths("sources", ["*.md"])
     answers = paths("answers", ["answers/*.md", "*.answers.md"])
-    sources = tuple(s for s in sources if s not in answers and s.name.lower() != "readme.md")
+    if single:
+        sources: tuple[Path, ...] = (target,)  # named explicitly: read it, whatever its name
+        answers = tuple(a for a in answers if a.resolve() != target.resolve())
+    else:
+        taken = {a.resolve() for a in answers}
+        sources = tuple(s for s in paths("sources", ["*.md"]) if s.resolve() not in taken)
     if not sources:
-        raise ConfigError(f"no question files in {root}", None, "no-bank")
-    out = Path(data["out"]) if "out" in data else Path("build")
-    if "out" in data and not out.is_absolute():
-        out = root / out
+        raise ConfigError(f"no question files in {root} (looked for "
+                          f"{', '.join(_list(data.get('sources', '*.md'), 'sources', cfg_path))}"
+                          "; README.md, CHANGELOG.md, CONTRIBUTING.md, LICENSE.md and answers "
+                          "files are skipped)", None, "no-bank")
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError("'name' must be a non-empty string",
+                              Location(str(cfg_path), _line_of(text, "name")), "config")
+        name = name.strip()
+    else:
+        name = first_heading(sources[0]) or readable(
+            target.stem if single else root.resolve().name)
+    if "out" in data:
+        if not isinstance(data["out"], str):
+            raise ConfigError("'out' must be a string (a directory, relative to the bank)",
+                              Location(str(cfg_path), _line_of(text, "out")), "config")
+        out = Path(data["out"])
+        out = out if out.is_absolute() else root / out
+    else:
+        out = root / OUT_NAME
     formats = tuple(_list(data.get("formats", list(FORMATS)), "formats", cfg_path))
     templates = data.get("templates")
-    cfg = Config(root=root, sources=sources, answers=answers,
-                 name=str(data.get("name", Config.name)), out=out,
+    cfg = Config(root=root, sources=sources, answers=answers, name=name, out=out,
                  formats=formats,
                  templates=(root / templates) if templates else None,
                  timeout=float(data.get("timeout", 60)), jobs=int(data.get("jobs", default_jobs())),
                  memory_mb=int(data.get("memory_mb", 4096)),
                  config_file=cfg_path if cfg_path.is_file() else None,
-                 print_options=dict(data.get("print", {})))
+                 print_options=dict(data.get("print", {})),
+                 styles=_styles(data["style"], cfg_path, text) if "style" in data else ())
     check_formats(cfg.formats)
     return cfg
+
+
+def _styles(value, cfg_path: Path, text: str) -> tuple[tuple[str, str], ...]:
+    """``style = "bold"`` or ``[style]`` with ``"pattern" = "style"`` -> (pattern, style) pairs."""
+    def checked(style, pattern: str | None) -> str:
+        if isinstance(style, str) and style in STYLES:
+            return style
+        where = f" for '{pattern}'" if pattern is not None else ""
+        needles = (pattern,) if pattern is not None else ("style",)
+        line = _line_of(text, *needles, style if isinstance(style, str) else str(style))
+        raise ConfigError(f"style{where}: {style!r} is not a question style (valid: "
+                          f"{', '.join(STYLES)})", Location(str(cfg_path), line), "config")
+
+    if isinstance(value, str):
+        return (("*", checked(value, None)),)
+    if isinstance(value, dict):
+        pairs = []
+        for pattern, style in value.items():
+            if not pattern.strip():
+                raise ConfigError("style: a file pattern may not be empty",
+                                  Location(str(cfg_path), _line_of(text, '""')), "config")
+            pairs.append((pattern.strip().removeprefix("./"), checked(style, pattern)))
+        return tuple(pairs)
+    raise ConfigError(f"'style' must be one of {', '.join(STYLES)} or a table of file patterns "
+                      'to styles, e.g. [style] "faq/*.md" = "bold"',
+                      Location(str(cfg_path), _line_of(text, "style")), "config")
+
+
+# -- the deck name when deckgen.toml gives none -------------------------------------------------
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_SETEXT_H1 = re.compile(r"^ {0,3}=+[ \t]*$")
+_NOT_PARAGRAPH = re.compile(r"^(?: {4}|\t| {0,3}(?:[-+*>|<]|\d{1,9}[.)])(?:\s|$))")
+_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])?")
+_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_EMPHASIS = re.compile(r"(?<![\w*~])(\*\*\*|\*\*|\*|___|__|_|~~)(?!\s)(.+?)(?<!\s)\1(?![\w*~])")
+_SHORTCODE = re.compile(r"^(?::[a-z0-9_+-]+:\s*)+")
+
+
+def first_heading(path: Path) -> str | None:
+    """The first ``#`` heading of a Markdown file as plain text (None if it has none).
+
+    Headings inside code blocks and front matter do not count; one that is empty once its
+    Markdown, images and leading emoji are removed is skipped.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        return None
+    fence = ""
+    previous = ""
+    start = 0
+    if lines and lines[0].strip() == "---":  # YAML front matter
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")),
+                   None)
+        start = end + 1 if end is not None else 0
+    for line in lines[start:]:
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and \
+                    len(opening.group(1)) >= len(fence) and not line.strip(" `~"):
+                fence = ""
+            previous = ""
+            continue
+        if opening:
+            fence = opening.group(1)
+            previous = ""
+            continue
+        atx = _ATX.match(line)
+        heading = None
+        if atx and len(atx.group(1)) == 1:
+            heading = re.sub(r"(?:^|[ \t]+)#+$", "", atx.group(2) or "")
+        elif _SETEXT_H1.match(line) and previous.strip() and not _NOT_PARAGRAPH.match(previous) \
+                and not _ATX.match(previous):
+            heading = previous
+        if heading is not None:
+            text = plain(heading)
+            if text:
+                return text
+        previous = line
+    return None
+
+
+def plain(markdown: str) -> str:
+    """A heading's text without Markdown emphasis, links, images, HTML or leading emoji."""
+    text = _IMAGE.sub("", markdown)
+    text = _LINK.sub(r"\1", text)
+    text = re.sub(r"<[^>]*>", "", text)
+    text = re.sub(r"`+([^`]*)`+", r"\1", text)
+    while True:
+        stripped = _EMPHASIS.sub(r"\2", text)
+        if stripped == text:
+            break
+        text = stripped
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+    text = " ".join(html.unescape(text).split())
+    return _drop_emoji_prefix(text)
+
+
+def _drop_emoji_prefix(text: str) -> str:
+    text = _SHORTCODE.sub("", text)
+    i = 0
+    while i < len(text) and (text[i].isspace() or
+                             unicodedata.category(text[i]) in ("So", "Sk", "Mn", "Me", "Cf")):
+        i += 1
+    return text[i:].lstrip(" -–—:|·•") if i else text
+
+
+def readable(stem: str) -> str:
+    """A file or folder name as a deck name: ``deep-learning_qs`` -> ``Deep learning qs``."""
+    words = " ".join(re.sub(r"[-_]+", " ", stem).split())
+    return words[:1].upper() + words[1:] if words else "Deck"
 
 
 def check_formats(formats: tuple[str, ...]) -> None:
@@ -132,4 +335,8 @@ def override(cfg: Config, **flags) -> Config:
     given = {k: v for k, v in flags.items() if v is not None}
     if "formats" in given:
         check_formats(given["formats"])
+    if "name" in given:
+        given["name"] = given["name"].strip()
+        if not given["name"]:
+            raise ConfigError("the deck name may not be empty", None, "config")
     return replace(cfg, **given)
