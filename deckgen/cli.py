@@ -382,8 +382,7 @@ def list_(source) -> None:
 
 def cfg_style(cfg, bank) -> str | None:
     """The style deckgen.toml sets for this bank's file, if any."""
-    style_for = getattr(cfg, "style_for", None)
-    return style_for(Path(bank.path)) if style_for else None
+    return cfg.style_for(Path(bank.path))
 
 
 def first_words(q, part, width: int = 48) -> str:

@@ -59,7 +59,7 @@ def gather(cfg: Config) -> Gathered:
                 answers[key] = answer
     banks = []
     for path in cfg.sources:
-        bank, problems = read_bank(path, display_path(path))
+        bank, problems = read_bank(path, display_path(path), cfg.style_for(path))
         diags.extend(problems)
         bank = replace(bank, root=str(cfg.root))
         if len(cfg.sources) == 1:

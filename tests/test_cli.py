@@ -266,3 +266,15 @@ def test_new_bank_builds_as_it_is(tmp_path, monkeypatch):
     computed = next(c for c in data["cards"] if c["ref"] == "Q5.1")
     assert "precision = 6 / (6 + 1) = 0.857" in computed["back"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my-bank"]
+
+
+def test_style_set_in_deckgen_toml_is_used_and_shown(tmp_path):
+    bank = tmp_path / "b"
+    bank.mkdir()
+    # both a heading question and a Q:/A: pair; detection would pick the heading
+    (bank / "q.md").write_text("## Why is the sky blue?\n\nQ: What scatters light?\n"
+                               "A: Air molecules.\n\n## What is red?\n\nA colour.\n")
+    assert "heading style (detected)" in run("list", str(bank), cwd=tmp_path).output
+    (bank / "deckgen.toml").write_text('style = "labelled"\n')
+    result = run("list", str(bank), cwd=tmp_path)
+    assert "labelled style (set in deckgen.toml), 1 questions, 1 cards" in result.output
