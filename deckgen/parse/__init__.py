@@ -22,7 +22,7 @@ from deckgen.model import Bank, Question
 from deckgen.parse.bold import BoldReader
 from deckgen.parse.heading import HeadingReader, heading_question
 from deckgen.parse.kinds import BLANK
-from deckgen.parse.labelled import Q_LINE, LabelledReader
+from deckgen.parse.labelled import A_LINE, Q_LINE, LabelledReader
 from deckgen.parse.labels import question_like
 from deckgen.parse.numbered import NumberedReader
 from deckgen.parse.reader import QuestionDraft, Reader, inline_text
@@ -65,8 +65,9 @@ def signals(tree: SyntaxTreeNode, norm: Normalized, path: str) -> dict[str, int]
     bold = sum(1 for n in nodes if probe.question_at(n) is not None)
     fenced = {i for n in tree.walk() if n.type in ("fence", "code_block") and n.map
               for i in range(*n.map)}
-    labelled = sum(1 for i, line in enumerate(probe.lines)
-                   if i not in fenced and Q_LINE.match(line))
+    free = [line for i, line in enumerate(probe.lines) if i not in fenced]
+    labelled = max(sum(1 for line in free if Q_LINE.match(line)),
+                   sum(1 for line in free if A_LINE.match(line)))
     return {"numbered": numbered, "heading": heading, "bold": bold, "labelled": labelled}
 
 

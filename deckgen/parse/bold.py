@@ -23,12 +23,33 @@ _BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)(?P<text>(?:(?!\1).)+?)\1"
 _MARK = re.compile(r"^[\W_]*$|^\s*[(\[][\w\s/+-]{1,20}[)\]][\W_]*$")
 
 
-def bold_question(text: str) -> tuple[int | None, str] | None:
-    """(number, question text) if ``text`` is one bold span that reads as a question."""
+_HTML_BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.IGNORECASE | re.DOTALL)
+_BREAKS = re.compile(r"(<br\s*/?>\s*)+$", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(\d{1,6})\s*[.):]\s*(.*)$", re.DOTALL)  # "**Q3:**" is labelled style
+
+
+def bold_question(text: str, whole: bool = True) -> tuple[int | None, str] | None:
+    """(number, question text) if ``text`` is one bold span that reads as a question, or a
+    bold label followed by the question (``**3)** The number of active ads.``)."""
+    text = _BREAKS.sub("", _HTML_BOLD.sub(lambda m: f"**{m.group(2)}**", text.strip()))
     m = _BOLD.match(text)
-    if not m or not _MARK.match(m.group("tail")):
+    if not m:
         return None
     inner = " ".join(m.group("text").split())
+    tail = " ".join(m.group("tail").split())
+    if tail and not _MARK.match(tail):
+        if not whole:
+            return None
+        # "**3)** The number of active ads." or "**1) FizzBuzz.** Print the numbers ...":
+        # a bold number (and title) that opens the question's paragraph
+        numbered = _NUMBERED.match(inner)
+        if numbered:
+            title = numbered.group(2).strip()
+            glue = "" if not title or tail[0] in ".,:;!?" else " "
+            return int(numbered.group(1)), (title + glue + tail).strip()
+        return None
+    if not _MARK.match(m.group("tail")):
+        return None
     label = question_label(inner, headings=True)
     if label is not None and label[1]:
         return label
@@ -43,12 +64,13 @@ class BoldReader(Reader):
         if node.type != "paragraph" or not node.map:
             return None
         lines = self.lines[node.map[0]:node.map[1]]
+        if len(lines) > 1:
+            found = bold_question(lines[0], whole=False)
+            if found is not None:
+                return found[0], found[1], 1  # the answer starts on the paragraph's next line
         found = bold_question(" ".join(line.strip() for line in lines))
         if found is not None:
             return found[0], found[1], len(lines)
-        found = bold_question(lines[0])
-        if found is not None and len(lines) > 1:
-            return found[0], found[1], 1  # the answer starts on the paragraph's next line
         return None
 
     def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:

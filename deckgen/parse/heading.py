@@ -16,7 +16,7 @@ from collections import Counter
 
 from markdown_it.tree import SyntaxTreeNode
 
-from deckgen.parse.labels import question_label
+from deckgen.parse.labels import bare_number, clean_title, question_label, question_like
 from deckgen.parse.reader import (QuestionDraft, Reader, inline_text, number_free_questions,
                                   sections_of)
 
@@ -25,12 +25,19 @@ _ENDS_WITH_QUESTION = re.compile(r"\?[\W_]*$")
 
 def heading_question(title: str) -> tuple[int | None, str] | None:
     """(number, text) if a heading's title is a question, else None."""
+    title = re.sub(r"\s+#+\s*$", "", title)  # "### Q1: text ###"
     label = question_label(title, headings=True)
     if label is not None and label[1]:
         return label
     if _ENDS_WITH_QUESTION.search(title):
         return None, label[1] if label else title.strip()
     return None
+
+
+def numbered_only(title: str) -> bool:
+    """A heading that is a question only by its number (``## 1. The big picture``)."""
+    return bare_number(title) and not _ENDS_WITH_QUESTION.search(title) and \
+        not question_like(clean_title(title))
 
 
 class HeadingReader(Reader):
@@ -65,6 +72,8 @@ class HeadingReader(Reader):
                 found = heading_question(title)
                 if found is not None and current is not None and level < depth != usual:
                     found = None
+                elif found is not None and depth != usual and numbered_only(title):
+                    found = None  # "## 1. The Big Picture" above "### 1.1 - What is ...?"
                 if found is not None:
                     flush()
                     current = QuestionDraft(found[0] or -1, section, self.loc(node),

@@ -70,6 +70,24 @@ class LabelledReader(Reader):
                     section = m.group(2)
                 i += 1
                 continue
+            if kind == "a":
+                # an answer line with no Q: line before it: the paragraph above is the question
+                bottom = i
+                while bottom > 0 and not lines[bottom - 1].strip():
+                    bottom -= 1
+                top = bottom
+                while top > 0 and kinds[top - 1] == "" and lines[top - 1].strip():
+                    top -= 1
+                if top < bottom and kinds[bottom - 1] == "":
+                    self._cut_previous(questions, top)
+                    text = "\n".join(line.strip() for line in lines[top:bottom])
+                    q = QuestionDraft(-1, section, self.loc(top), head=_unbold(text))
+                    end = self._answer_end(kinds, i)
+                    q.answer = self._answer(i, end)
+                    q.answer_end = end
+                    questions.append(q)
+                    i = end
+                    continue
             if kind != "q":
                 i += 1
                 continue
@@ -85,16 +103,33 @@ class LabelledReader(Reader):
             q = QuestionDraft(int(qm.group(1)) if qm.group(1) else -1, section, self.loc(i),
                               head=text.strip())
             if k < len(lines) and kinds[k] == "a":
-                end = k + 1
-                while end < len(lines) and kinds[end] not in ("q", "h"):
-                    end += 1
+                end = self._answer_end(kinds, k)
                 q.answer = self._answer(k, end)
+                q.answer_end = end
                 i = end
             else:
                 i = k
             questions.append(q)
         number_free_questions(questions)
         return questions, sections_of(questions)
+
+    @staticmethod
+    def _answer_end(kinds: list[str], start: int) -> int:
+        end = start + 1
+        while end < len(kinds) and kinds[end] not in ("q", "h", "a"):
+            end += 1
+        return end
+
+    def _cut_previous(self, questions: list[QuestionDraft], top: int) -> None:
+        """The previous answer ran into the paragraph that turned out to be the next question
+        (``Answer:`` lines without ``Question:`` lines): end it before that paragraph."""
+        prev = questions[-1] if questions else None
+        if prev is None or prev.answer is None:
+            return
+        start = prev.answer.loc.line  # a file line; find its index
+        index = next((i for i in range(len(self.lines)) if self.norm.line(i) >= start), 0)
+        prev.answer = self._answer(index, top)
+        prev.answer_end = top
 
     def _answer(self, start: int, end: int) -> Answer | None:
         """The answer from its ``A:`` line (label dropped) to ``end``, navigation blanked."""

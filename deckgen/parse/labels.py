@@ -13,6 +13,8 @@ _Q_LABEL = re.compile(
     re.IGNORECASE | re.DOTALL)
 # "12. text", "1) text", "12 - text", "#12: text"
 _NUMBER_LABEL = re.compile(r"^#?(\d{1,6})\s*(?:[.):]|\s[-–—])\s*(\S.*)$", re.DOTALL)
+# "1.1 - text", "2.3. text": numbered within a chapter; such questions take free numbers
+_OUTLINE_LABEL = re.compile(r"^(\d{1,6}(?:\.\d{1,6})+)\.?\s*(?:[.):]|[-–—])?\s+(\S.*)$", re.DOTALL)
 _EMPHASIS = re.compile(r"^([*_]{1,3})(.*?)\1(?=\s|$)", re.DOTALL)
 _LEAD = re.compile(r"^[\W_]*?(?=[\w`$\[(\"'])", re.DOTALL)  # emoji, bullets before the text
 _PROMPT_START = re.compile(
@@ -46,10 +48,20 @@ def question_label(title: str, headings: bool = True) -> tuple[int | None, str] 
         rest = clean_title(m.group(2))
         return (int(m.group(1)) if m.group(1) else None), rest.strip()
     if headings:
+        m = _OUTLINE_LABEL.match(text)
+        if m:
+            return None, clean_title(m.group(2)).strip()
         m = _NUMBER_LABEL.match(text)
         if m:
             return int(m.group(1)), clean_title(m.group(2)).strip()
     return None
+
+
+def bare_number(title: str) -> bool:
+    """Is the title labelled only by a number (``12. text``), not by ``Q``, ``Question``?"""
+    text = clean_title(title)
+    return not _Q_LABEL.match(text) and bool(_NUMBER_LABEL.match(text) or
+                                             _OUTLINE_LABEL.match(text))
 
 
 def question_like(text: str) -> bool:

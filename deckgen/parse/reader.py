@@ -62,6 +62,8 @@ class QuestionDraft:
     answer: Answer | None = None
     item: Item | None = None
     """The numbered item the question was read from (numbered style)."""
+    answer_end: int = 0
+    """Line index where the answer ends (labelled style)."""
 
 
 class Reader:
