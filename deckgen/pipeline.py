@@ -74,6 +74,11 @@ def gather(cfg: Config) -> Gathered:
         diags.extend(unanswered(bank))
         diags.extend(shapes.check_answers(bank))
         diags.extend(_check_figures(bank, cfg))
+    if "pdf" in cfg.formats:  # a bad [print] setting is found before any cell runs
+        from deckgen.render.pdf import check_print_options, print_table_location
+        shown = display_path(cfg.config_file) if cfg.config_file else None
+        diags.extend(check_print_options(cfg.print_options,
+                                         print_table_location(cfg.config_file, shown)))
     identities = None
     try:
         identities = assign(banks, Lock.read(cfg.root / LOCK_NAME))
@@ -191,6 +196,10 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
             renderer(deck, path, staging, options)
             written[fmt] = path
             notes.extend(getattr(renderer, "notes", lambda: [])())
+            diags.extend(getattr(renderer, "diagnostics", lambda: [])())
+        if any(d.severity is Severity.ERROR or (strict and d.severity is Severity.WARNING)
+               for d in diags):  # a renderer's warnings count for --strict too
+            raise BuildFailed(diags)
         assert gathered.identities is not None
         gathered.identities.lock.write(staging)
         replaced = staging.commit()  # every output, its state and the lock, together

@@ -50,3 +50,17 @@ def test_the_answer_shape_case_really_fails_in_both(tmp_path, monkeypatch):
     found = {d.code for d in gather(config.load(bank)).diagnostics}
     assert {"no-verdict", "bad-correct-options", "cloze-fill-count", "missing-image",
             "unknown-answer-key"} <= found, found
+
+
+def test_a_bad_print_table_is_found_by_check_and_stops_build_alike(tmp_path, monkeypatch):
+    bank = _bank(tmp_path, TESTS / "fixtures" / "parse" / "heading" / "labels.md")
+    with (bank / "deckgen.toml").open("a") as f:
+        f.write('\n[print]\nlayout = "sideways"\nback_offset = "abc"\n')
+    monkeypatch.chdir(bank)
+    cfg = config.override(config.load(bank), out=tmp_path / "out")
+    checked = {_key(d) for d in gather(cfg).diagnostics}
+    assert {c for c, *_ in checked} >= {"print-options"}
+    with pytest.raises(BuildFailed) as failed:
+        build(cfg, execute=False)
+    assert {_key(d) for d in failed.value.diagnostics} == checked
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.apkg"))

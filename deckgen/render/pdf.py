@@ -17,14 +17,15 @@ import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from math import isfinite
 from pathlib import Path
 
 from deckgen import templates
 from deckgen.atomic import Staging
-from deckgen.errors import ConfigError, RenderError
+from deckgen.errors import ConfigError, Diagnostic, Location, RenderError, Severity
 from deckgen.model import Card, Deck, Kind
-from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills, html_to_typst,
-                                         string)
+from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills, html_to_plain,
+                                         html_to_typst, string, text_markup)
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 CARDS = {
@@ -36,7 +37,7 @@ CARDS = {
 LAYOUTS = ("long-edge", "short-edge", "fold")
 MIN_MARGIN = 7.0  # mm kept free at the sheet edge (printers cannot print there anyway)
 TIMESTAMP = 1_700_000_000  # fixed PDF creation date: same input, same bytes
-PDF_FORMAT = 2  # bump to invalidate cached typeset chunks
+PDF_FORMAT = 3  # bump to invalidate cached typeset chunks
 
 
 @dataclass(frozen=True)
@@ -49,49 +50,184 @@ class PrintOptions:
     section: str | None = None
     questions: tuple[int, ...] = ()
 
+    def normalized(self) -> PrintOptions:
+        """These options checked by the rules of the [print] table (ConfigError if one is
+        broken), with names lower-cased."""
+        return print_options({k: v for k, v in vars(self).items() if v is not None})
+
     def check(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise ConfigError(f"unknown print layout '{self.layout}' (use {', '.join(LAYOUTS)})")
-        if self.paper not in PAPERS:
-            raise ConfigError(f"unknown paper '{self.paper}' (use {', '.join(PAPERS)})")
-        if self.card not in CARDS:
-            raise ConfigError(f"unknown card size '{self.card}' (use {', '.join(CARDS)})")
+        self.normalized()
 
 
-def print_options(settings: dict) -> PrintOptions:
-    """PrintOptions from the [print] table of deckgen.toml merged with command-line flags."""
-    known = {"layout", "paper", "card", "back_offset", "section", "questions"}
-    unknown = sorted(set(settings) - known)
+# -- the [print] table ---------------------------------------------------------------------
+# Each rule is written once: ``print_options`` (raises) and ``check_print_options`` (reports,
+# for ``deckgen check``) both go through ``_read_print``. Nothing here imports typst.
+
+MAX_SELECTED = 100_000  # question numbers a selection may expand to ("1-999999999" is a typo)
+
+
+def _one_of(value: object, choices, what: str, lower: bool = False) -> str | None:
+    """Why ``value`` is not one of ``choices``, or None."""
+    name = value.lower() if lower and isinstance(value, str) else value
+    if isinstance(name, str) and name in choices:
+        return None
+    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    return f"unknown {what} {shown} (use {', '.join(choices)})"
+
+
+def _layout(value: object) -> str | None:
+    return _one_of(value, LAYOUTS, "print layout")
+
+
+def _paper(value: object) -> str | None:
+    return _one_of(value, PAPERS, "paper", lower=True)
+
+
+def _card(value: object) -> str | None:
+    return _one_of(value, CARDS, "card size", lower=True)
+
+
+def _number(value: object) -> float | None:
+    """A finite float from a TOML number or a string, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and isfinite(value):
+        return float(value)
+    return None
+
+
+def _offset(value: object) -> tuple[float, float]:
+    items = value.split(",") if isinstance(value, str) else value
+    if isinstance(items, list | tuple) and len(items) == 2:
+        x, y = _number(items[0]), _number(items[1])
+        if x is not None and y is not None:
+            return (x, y)
+    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    raise ValueError(f"back_offset needs two numbers (x, y) in millimetres, e.g. [1.5, -0.5] "
+                     f"or \"1.5,-0.5\"; got {shown}")
+
+
+def _selection(value: object) -> tuple[int, ...]:
+    if isinstance(value, str):
+        return _question_list(value)
+    items = [value] if isinstance(value, int) else value
+    if isinstance(items, list | tuple) and all(isinstance(q, int) and not isinstance(q, bool)
+                                               and q > 0 for q in items):
+        if len(items) > MAX_SELECTED:
+            raise ValueError(f"questions selects more than {MAX_SELECTED} questions")
+        return tuple(items)
+    raise ValueError(f"questions needs question numbers, as a list such as [1, 5, 6] or a "
+                     f"string such as \"1,5-9\"; got {value!r}")
+
+
+def _question_list(spec: str) -> tuple[int, ...]:
+    """'1,5-9' -> (1, 5, 6, 7, 8, 9); ValueError for anything else."""
+    out: list[int] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        m = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", part)
+        if not m:
+            raise ValueError(f"bad question list '{spec}' (example: 1,5-9)")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo:
+            raise ValueError(f"bad question list '{spec}': the range {part} is backwards")
+        if lo < 1:
+            raise ValueError(f"bad question list '{spec}': questions are numbered from 1")
+        if len(out) + hi - lo + 1 > MAX_SELECTED:
+            raise ValueError(f"question list '{spec}' selects more than {MAX_SELECTED} "
+                             "questions")
+        out.extend(range(lo, hi + 1))
+    return tuple(out)
+
+
+def _section(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    raise ValueError(f"section needs a section name (a string); got {value!r}")
+
+
+def _checked(rule):
+    """A reader from a rule that returns a problem or None: ValueError for the problem."""
+    def read(value: object) -> str:
+        problem = rule(value)
+        if problem:
+            raise ValueError(problem)
+        assert isinstance(value, str)
+        return value.lower()
+    return read
+
+
+_READERS = {
+    "layout": _checked(_layout),
+    "paper": _checked(_paper),
+    "card": _checked(_card),
+    "back_offset": _offset,
+    "section": _section,
+    "questions": _selection,
+}
+
+
+def _read_print(settings: object) -> tuple[dict, list[str]]:
+    """(PrintOptions keyword arguments, problems) from a [print] table merged with flags."""
+    if not isinstance(settings, dict):
+        return {}, [f"[print] must be a table of settings; got {settings!r}"]
+    problems = []
+    unknown = sorted(str(k) for k in settings if k not in _READERS)
     if unknown:
-        raise ConfigError(f"unknown [print] setting(s): {', '.join(unknown)}")
-    offset = settings.get("back_offset", (0.0, 0.0))
-    if isinstance(offset, str):
-        offset = [float(v) for v in offset.split(",")]
-    if len(offset) != 2:
-        raise ConfigError("back_offset needs two numbers (x, y) in millimetres")
-    questions = settings.get("questions", ())
-    if isinstance(questions, str):
-        questions = parse_questions(questions)
-    opts = PrintOptions(layout=settings.get("layout", "long-edge"),
-                        paper=settings.get("paper", "a4").lower(),
-                        card=settings.get("card", "eight").lower(),
-                        back_offset=(float(offset[0]), float(offset[1])),
-                        section=settings.get("section") or None,
-                        questions=tuple(int(q) for q in questions))
-    opts.check()
-    return opts
+        problems.append(f"unknown [print] setting(s): {', '.join(unknown)} "
+                        f"(known: {', '.join(_READERS)})")
+    values = {}
+    for key, read in _READERS.items():
+        if key in settings:
+            try:
+                values[key] = read(settings[key])
+            except ValueError as exc:
+                problems.append(str(exc))
+    return values, problems
+
+
+def print_options(settings: dict, where: Location | None = None) -> PrintOptions:
+    """PrintOptions from the [print] table of deckgen.toml merged with command-line flags;
+    ConfigError (with every problem) if a setting is invalid."""
+    values, problems = _read_print(settings)
+    if problems:
+        raise ConfigError("; ".join(problems), where, "print-options")
+    return PrintOptions(**values)
+
+
+def check_print_options(settings: dict, where: Location | None) -> list[Diagnostic]:
+    """Every problem of a [print] table, as errors at ``where``; never raises."""
+    return [Diagnostic(where, problem, "print-options", Severity.ERROR)
+            for problem in _read_print(settings)[1]]
+
+
+def print_table_location(config_file: Path | None, shown: str | None = None
+                         ) -> Location | None:
+    """Where the [print] table of ``config_file`` starts (line 1 if it has none), for
+    diagnostics; ``shown`` is the path as messages print it (default: as given)."""
+    if config_file is None:
+        return None
+    line = 1
+    try:
+        for n, text in enumerate(config_file.read_text(encoding="utf-8").splitlines(), 1):
+            if re.fullmatch(r"\s*\[\s*(deckgen\s*\.\s*)?print\s*\]\s*(#.*)?", text):
+                line = n
+                break
+    except (OSError, UnicodeDecodeError):
+        pass
+    return Location(shown or str(config_file), line)
 
 
 def parse_questions(spec: str) -> tuple[int, ...]:
     """'1,5-9' -> (1, 5, 6, 7, 8, 9)."""
-    out: list[int] = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not m:
-            raise ConfigError(f"bad question list '{spec}' (example: 1,5-9)")
-        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
-        out.extend(range(lo, hi + 1))
-    return tuple(out)
+    try:
+        return _question_list(spec)
+    except ValueError as exc:
+        raise ConfigError(str(exc), None, "print-options") from exc
 
 
 @dataclass
@@ -150,19 +286,41 @@ class PdfStats:
     failures: list[str] = field(default_factory=list)
     placeholder_refs: list[str] = field(default_factory=list)
     """Cards with characters only the Last Resort placeholder font has."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """Warnings about single cards: formulas shown as source, cards printed as plain text."""
+    plain_refs: list[str] = field(default_factory=list)
+    """Cards Typst could not set, printed as plain text."""
 
 
-def _side_content(card: Card, side: str, math: MathConverter, media: dict[str, bytes],
-                  workdir: Path) -> str:
+def _side_html(card: Card, side: str) -> str:
+    """The HTML a printed side shows: the context and the question, or the answer (a cloze
+    card's back lists its fills first)."""
     if side == "front":
-        html_text = (f'<div class="context">{card.context}</div>' if card.context else "") + \
+        return (f'<div class="context">{card.context}</div>' if card.context else "") + \
             card.front
-        return html_to_typst(html_text, math, media, workdir, "front")
     back = card.back
     if card.kind is Kind.CLOZE:
         fills = "".join(f"<li>{fill}</li>" for _, fill in cloze_fills(card.front))
         back = f"<ol>{fills}</ol>{back}"
-    return html_to_typst(back, math, media, workdir, "back")
+    return back
+
+
+def _side_content(card: Card, side: str, math: MathConverter, media: dict[str, bytes],
+                  workdir: Path) -> str:
+    return html_to_typst(_side_html(card, side), math, media, workdir, side)
+
+
+def _plain_content(card: Card, side: str) -> str:
+    """A side as plain text (no markup, images, formulas or code highlighting): what a card
+    that Typst cannot set is printed as."""
+    text = html_to_plain(_side_html(card, side), side)
+    note = string("(printed as plain text: this card could not be typeset)")
+    return f"{text_markup(text)}\n\n#text(size: 0.8em, fill: luma(90), {note})"
+
+
+def _side_markup(card: Card, side: str, body: str) -> str:
+    return (f"#card(side: {string(side)}, ref: {string(card.ref)}, "
+            f"section: {string(card.section)}{{last}})[\n{body}\n]\n")
 
 
 def _font_dirs() -> list[str]:
@@ -208,15 +366,46 @@ def _select(cards: tuple[Card, ...], opts: PrintOptions) -> list[Card]:
 CHUNK = 24  # cards typeset together: an edit re-typesets its chunk only
 
 
+@dataclass
+class _Chunk:
+    """Cards typeset as one Typst document: each with its two sides' markup."""
+
+    cards: list[Card] = field(default_factory=list)
+    sides: list[tuple[str, str]] = field(default_factory=list)
+
+    def source(self, header: str, plain: frozenset[int] = frozenset(),
+               only: int | None = None) -> str:
+        """The document; the cards in ``plain`` as plain text; with ``only``, that card alone."""
+        picked = [only] if only is not None else range(len(self.cards))
+        parts = [header]
+        for n, i in enumerate(picked):
+            card = self.cards[i]
+            if i in plain:
+                front, back = (_side_markup(card, side, _plain_content(card, side))
+                               for side in ("front", "back"))
+            else:
+                front, back = self.sides[i]
+            parts.append(front.replace("{last}", ""))
+            parts.append(back.replace("{last}", ", last: true" if n == len(picked) - 1
+                                      else ""))
+        return "".join(parts)
+
+
 def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
                  card_size: tuple[float, float], override: Path | None,
-                 cache: Path | None = None) -> tuple[list[Physical], MathStats]:
+                 cache: Path | None = None
+                 ) -> tuple[list[Physical], MathStats, list[Diagnostic], list[str]]:
     """Pass 1: the cards' sides typeset on pages of the card's size, in chunks.
 
     Cards are grouped by section (long sections in runs of CHUNK cards), and each group is
     one Typst document. Its PDF is kept in ``cache`` under the hash of its source and the card
     template, so a rebuild typesets only the groups that changed; fewer, larger documents
     keep the fonts embedded once per group rather than once per card.
+
+    One bad card never stops the others: a formula no converter can draw is shown as its
+    source, and a card Typst cannot set is printed as plain text. Returns the printed cards,
+    the formula counts, a warning for each such formula or card (at the card's file:line),
+    and the refs of the cards printed as plain text.
     """
     template = templates.load("print/card.typ", override)
     (workdir / "card.typ").write_text(template)
@@ -224,33 +413,42 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
     math = MathConverter(workdir, lambda: _compiler(workdir), cache)
     header = ('#import "/card.typ": *\n'
               f"#show: card-doc.with(width: {card_size[0]}mm, height: {card_size[1]}mm)\n")
-    chunks: list[list[tuple[Card, list[str]]]] = []
+    diagnostics: list[Diagnostic] = []
+    chunks: list[_Chunk] = []
     for card in cards:
-        sides = []
-        for side in ("front", "back"):
-            body = _side_content(card, side, math, media, workdir)
-            sides.append(f"#card(side: {string(side)}, ref: {string(card.ref)}, "
-                         f"section: {string(card.section)}{{last}})[\n{body}\n]\n")
-        if not chunks or len(chunks[-1]) >= CHUNK or chunks[-1][0][0].section != card.section:
-            chunks.append([])
-        chunks[-1].append((card, sides))
+        front, back = (_side_markup(card, side, _side_content(card, side, math, media, workdir))
+                       for side in ("front", "back"))
+        for tex in math.take_failures():
+            short = " ".join(tex.split())
+            short = short if len(short) <= 120 else short[:117] + "..."
+            diagnostics.append(Diagnostic(
+                card.loc, f"{card.ref}: formula '{short}' cannot be typeset for printing (neither "
+                "converted for Typst nor drawn by the fallback); the printed card shows its "
+                "LaTeX source", "formula-fallback-source", Severity.WARNING))
+        if not chunks or len(chunks[-1].cards) >= CHUNK or \
+                chunks[-1].cards[0].section != card.section:
+            chunks.append(_Chunk())
+        chunks[-1].cards.append(card)
+        chunks[-1].sides.append((front, back))
     math.save()
 
-    def typeset(chunk: list[tuple[Card, list[str]]]) -> tuple[str, list[int]]:
-        parts = [header]
-        for i, (_, sides) in enumerate(chunk):
-            parts.append(sides[0].replace("{last}", ""))
-            parts.append(sides[1].replace("{last}", ", last: true" if i == len(chunk) - 1
-                                          else ""))
-        return _typeset_chunk("".join(parts), template, chunk[0][0], workdir, cache)
+    def typeset(chunk: _Chunk) -> tuple[str, list[int], dict[int, str]]:
+        return _typeset_chunk(chunk, header, template, workdir, cache)
 
     # typst releases the GIL while it typesets: the chunks that are not cached are set in
     # parallel, one thread per core
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         done = list(pool.map(typeset, chunks))
     physical: list[Physical] = []
-    for chunk, (name, starts) in zip(chunks, done):
-        for i, (card, _) in enumerate(chunk):
+    plain_refs: list[str] = []
+    for chunk, (name, starts, plain) in zip(chunks, done):
+        for i, card in enumerate(chunk.cards):
+            if i in plain:
+                plain_refs.append(card.ref)
+                diagnostics.append(Diagnostic(
+                    card.loc, f"{card.ref} cannot be typeset for printing ({plain[i]}); the "
+                    "printed card shows it as plain text (no formatting or figures; formulas as "
+                    "LaTeX source)", "pdf-plain-text", Severity.WARNING))
             fs, bs, after = starts[2 * i], starts[2 * i + 1], starts[2 * i + 2]
             fn, bn = bs - fs, after - bs
             n = max(fn, bn)
@@ -259,45 +457,102 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
                                          (name, bs + j) if j < bn else None,
                                          f"{card.ref} continued ({j + 1}/{n})" if n > 1
                                          else ""))
-    return physical, math.stats
+    return physical, math.stats, diagnostics, plain_refs
 
 
-def _typeset_chunk(source: str, template: str, first: Card, workdir: Path,
-                   cache: Path | None) -> tuple[str, list[int]]:
-    """(PDF path from the project root, first page of each side + one past the last page)."""
+def _typst_message(exc: Exception) -> str:
+    """The first line of a Typst error, short enough for a one-line diagnostic."""
+    text = str(getattr(exc, "message", "") or exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
+
+
+def _compile_chunk(typ: Path, source: str, workdir: Path, pages: bool = True
+                   ) -> tuple[bytes, list[int]]:
+    """(PDF, first page of each side + one past the last page, unless not ``pages``);
+    raises what Typst raises."""
+    import json
+
+    typ.write_text(source, encoding="utf-8")
+    compiler = _compiler(workdir, typ)
+    data = compiler.compile(format="pdf", timestamp=TIMESTAMP, pdf_tags=False)
+    if not pages:
+        return data, []
+    marks = json.loads(compiler.query("<deckgen-side>", field="value"))
+    end = json.loads(compiler.query("<deckgen-end>", field="value"))
+    return data, [m["page"] for m in marks] + [end[-1]["page"] + 1]
+
+
+def _read_cached(cached: Path, sides: int) -> tuple[bytes, list[int], dict[int, str]] | None:
+    """A cached chunk (PDF, page starts, plain cards), or None if missing or damaged."""
+    import json
+
+    try:
+        data = cached.read_bytes()
+        info = json.loads(cached.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not data.startswith(b"%PDF") or not isinstance(info, dict):
+        return None
+    starts, plain = info.get("starts"), info.get("plain")
+    if not isinstance(starts, list) or len(starts) != sides + 1 or \
+            not all(isinstance(p, int) and not isinstance(p, bool) for p in starts) or \
+            not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+        return None
+    try:
+        return data, starts, {int(k): v for k, v in plain.items()}
+    except ValueError:
+        return None
+
+
+def _typeset_chunk(chunk: _Chunk, header: str, template: str, workdir: Path,
+                   cache: Path | None) -> tuple[str, list[int], dict[int, str]]:
+    """(PDF path from the project root, first page of each side + one past the last page,
+    the cards printed as plain text with Typst's reason).
+
+    If Typst fails on the chunk, each card is set alone to find the ones it fails on, and
+    the chunk is set again with those as plain text. The result is cached under the hash of
+    the original source, so a rebuild neither retries nor loses the warnings."""
     import hashlib
     import json
 
+    source = chunk.source(header)
     key = hashlib.sha256(f"{PDF_FORMAT}\0{template}\0{source}".encode()).hexdigest()[:24]
     target = workdir / "chunks" / f"{key}.pdf"
+    typ = workdir / "chunks" / f"{key}.typ"
     cached = cache / "pdf" / f"{key}.pdf" if cache else None
-    pages_file = cached.with_suffix(".json") if cached else None
-    data, starts = b"", []
-    if cached is not None and pages_file is not None:
-        try:  # a missing or damaged entry is simply typeset again
-            data, starts = cached.read_bytes(), json.loads(pages_file.read_text())
-            if not data.startswith(b"%PDF") or not all(isinstance(p, int) for p in starts):
-                data, starts = b"", []
-        except (OSError, ValueError):
-            data, starts = b"", []
-    if not data or not starts:
-        typ = workdir / "chunks" / f"{key}.typ"
-        typ.write_text(source, encoding="utf-8")
-        compiler = _compiler(workdir, typ)
+    hit = _read_cached(cached, 2 * len(chunk.cards)) if cached is not None else None
+    if hit is not None:
+        data, starts, plain = hit
+    else:
+        plain = {}
         try:
-            data = compiler.compile(format="pdf", timestamp=TIMESTAMP, pdf_tags=False)
-            marks = json.loads(compiler.query("<deckgen-side>", field="value"))
-            end = json.loads(compiler.query("<deckgen-end>", field="value"))
+            data, starts = _compile_chunk(typ, source, workdir)
         except Exception as exc:  # noqa: BLE001 - typst.TypstError carries the diagnostic
-            raise RenderError(f"the cards from {first.ref} on could not be typeset for "
-                              f"printing: {exc}", first.loc, "pdf-typeset") from exc
-        starts = [m["page"] for m in marks] + [end[-1]["page"] + 1]
-        if cached is not None and pages_file is not None:
+            first_error = exc
+            for i in range(len(chunk.cards)):
+                try:
+                    _compile_chunk(typ, chunk.source(header, only=i), workdir,
+                                   pages=False)
+                except Exception as alone:  # noqa: BLE001
+                    plain[i] = _typst_message(alone)
+            try:
+                if not plain:
+                    raise first_error
+                data, starts = _compile_chunk(typ, chunk.source(header, frozenset(plain)),
+                                              workdir)
+            except Exception as again:  # noqa: BLE001
+                first = chunk.cards[0]
+                raise RenderError(f"the cards from {first.ref} on could not be typeset for "
+                                  f"printing: {_typst_message(again)}", first.loc,
+                                  "pdf-typeset") from again
+        if cached is not None:
             from deckgen.atomic import write_bytes_atomic
             write_bytes_atomic(cached, data)
-            write_bytes_atomic(pages_file, json.dumps(starts).encode())
+            write_bytes_atomic(cached.with_suffix(".json"), json.dumps(
+                {"starts": starts, "plain": {str(i): m for i, m in plain.items()}}).encode())
     target.write_bytes(data)
-    return f"/chunks/{key}.pdf", starts
+    return f"/chunks/{key}.pdf", starts, plain
 
 
 def _mm(v: float) -> str:
@@ -428,7 +683,7 @@ def compile_sheets(source: str, workdir: Path, override: Path | None) -> bytes:
 
 def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
               cache: Path | None = None) -> tuple[bytes, PdfStats]:
-    opts.check()
+    opts = opts.normalized()
     cards = _select(deck.cards, opts)
     if not cards:
         import typst
@@ -437,16 +692,17 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
                              timestamp=TIMESTAMP), PdfStats()
     with tempfile.TemporaryDirectory(prefix="deckgen-pdf-") as tmp:
         workdir = Path(tmp)
-        physical, math = render_cards(cards, deck.media, workdir, CARDS[opts.card], override,
-                                      cache)
+        physical, math, diagnostics, plain_refs = render_cards(
+            cards, deck.media, workdir, CARDS[opts.card], override, cache)
         pdf = compile_sheets(impose(physical, opts, override), workdir, override)
     paper, card = PAPERS[opts.paper], CARDS[opts.card]
     grid = make_grid(paper, card, 2 if opts.layout == "fold" else 1)
     per_sheet = grid.rows * (grid.cols // 2 if opts.layout == "fold" else grid.cols)
     sheets = math_ceil(len(physical), per_sheet)
-    stats = PdfStats(len(cards), len(physical), sheets, math.native + math.fallback,
-                     math.fallback, math.failures,
-                     [c.ref for c in cards if _NO_FONT.search(c.context + c.front + c.back)])
+    stats = PdfStats(len(cards), len(physical), sheets,
+                     math.native + math.fallback + math.source, math.fallback, math.failures,
+                     [c.ref for c in cards if _NO_FONT.search(c.context + c.front + c.back)],
+                     diagnostics, plain_refs)
     return pdf, stats
 
 
@@ -475,20 +731,31 @@ class PdfRenderer:
         s = self.stats
         if s is None:
             return []
-        out_of_reach = ", ".join(s.placeholder_refs[:10]) + \
-            (f" and {len(s.placeholder_refs) - 10} more" if len(s.placeholder_refs) > 10 else "")
         out = [f"pdf: {s.cards} cards on {s.physical} printed cards, {s.sheets} sheet(s); "
                f"{s.formulas} formulas, {s.fallback} drawn by the fallback (ziamath), "
                f"{len(s.failures)} left as LaTeX source"]
-        out += [f"pdf: formula shown as source: {tex[:80]}" for tex in s.failures]
+        if s.plain_refs:
+            out.append(f"pdf: {_some(s.plain_refs)} could not be typeset and print as plain "
+                       "text")
         if s.placeholder_refs:
-            out.append(f"pdf: {out_of_reach} contain CJK characters or emoji that no bundled font "
-                       "draws; they print as placeholder boxes (Anki shows them normally)")
+            out.append(f"pdf: {_some(s.placeholder_refs)} contain CJK characters or emoji that "
+                       "no bundled font draws; they print as placeholder boxes (Anki shows them "
+                       "normally)")
         return out
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """Warnings about single cards of the last PDF (each formula shown as its source, each
+        card printed as plain text), with the card's file:line. The PDF is written anyway;
+        ``--strict`` makes them fail the build."""
+        return list(self.stats.diagnostics) if self.stats else []
+
+
+def _some(refs: list[str]) -> str:
+    return ", ".join(refs[:10]) + (f" and {len(refs) - 10} more" if len(refs) > 10 else "")
 
 
 def calibration_pdf(opts: PrintOptions, override: Path | None) -> bytes:
-    opts.check()
+    opts = opts.normalized()
     with tempfile.TemporaryDirectory(prefix="deckgen-cal-") as tmp:
         workdir = Path(tmp)
         (workdir / "sheet.typ").write_text(templates.load("print/sheet.typ", override))

@@ -2,7 +2,10 @@
 
 Text goes into Typst string literals, so no character of the bank can be read as Typst
 syntax. Formulas are converted with tex2typst and each one is compile-checked on its own;
-a formula that fails to convert or to compile is drawn by ziamath as SVG instead.
+a formula that fails to convert or to compile is drawn by ziamath as SVG instead, and one
+that ziamath cannot draw either (or draws as an SVG Typst cannot read) is shown as its LaTeX
+source in monospace. A card Typst cannot set at all can be printed as plain text
+(``html_to_plain``).
 """
 
 from __future__ import annotations
@@ -32,12 +35,19 @@ def text_markup(text: str) -> str:
     return "#" + string(text) if text else ""
 
 
+MATH_FORMAT = 2
+"""Bump to invalidate the converted formulas kept in the cache (``pdf/math-<N>.json``)."""
+_SOURCE = "!"  # the stored "SVG name" of a formula shown as its source
+
+
 @dataclass
 class MathStats:
     native: int = 0
     fallback: int = 0
+    source: int = 0
+    """Occurrences of formulas shown as their LaTeX source."""
     failures: list[str] = field(default_factory=list)
-    """Formulas that even the fallback could not draw (shown as text)."""
+    """Formulas that even the fallback could not draw (shown as source), each once."""
 
 
 class MathConverter:
@@ -49,14 +59,18 @@ class MathConverter:
         self._factory = compiler_factory
         self._compiler: Any = None
         self._cache: dict[tuple[str, bool], str] = {}
+        self._failed: set[tuple[str, bool]] = set()
+        self._shown: list[str] = []  # formulas shown as source since the last take_failures()
         # converted formulas and fallback SVGs survive between builds: checking each formula
         # costs a Typst compile, and most formulas do not change
-        self._disk = cache / "pdf" / "math.json" if cache else None
+        self._disk = cache / "pdf" / f"math-{MATH_FORMAT}.json" if cache else None
         self._stored: dict[str, list[str]] = {}
         if self._disk is not None:
             try:
                 self._stored = json.loads(self._disk.read_text(encoding="utf-8"))
             except (OSError, ValueError):
+                self._stored = {}
+            if not isinstance(self._stored, dict):
                 self._stored = {}
         self._dirty = False
 
@@ -64,27 +78,37 @@ class MathConverter:
         key = (tex, display)
         if key not in self._cache:
             stored = self._stored.get(f"{int(display)}:{tex}")
-            if stored is not None and len(stored) == 3:
+            if isinstance(stored, list) and len(stored) == 3 and \
+                    all(isinstance(v, str) for v in stored):
                 markup, name, svg = stored
-                if name:
+                if name == _SOURCE:
+                    self._failed.add(key)
+                    if tex not in self.stats.failures:
+                        self.stats.failures.append(tex)
+                elif name:
                     (self.workdir / name).write_text(svg, encoding="utf-8")
-                    self.stats.fallback += 1
-                else:
-                    self.stats.native += 1
                 self._cache[key] = markup
             else:
                 self._cache[key] = self._convert(tex, display)
                 self._remember(tex, display, self._cache[key])
-        else:
-            self._count(self._cache[key])
+        self._count(key, self._cache[key])
         return self._cache[key]
 
+    def take_failures(self) -> list[str]:
+        """The formulas shown as LaTeX source since the last call (once each, in order)."""
+        out = list(dict.fromkeys(self._shown))
+        self._shown.clear()
+        return out
+
     def _remember(self, tex: str, display: bool, markup: str) -> None:
-        if self._disk is None or tex in self.stats.failures:
+        if self._disk is None:
             return
-        m = re.search(r"deckgen-math-[0-9a-f]+\.svg", markup)
-        svg = (self.workdir / m.group(0)).read_text(encoding="utf-8") if m else ""
-        self._stored[f"{int(display)}:{tex}"] = [markup, m.group(0) if m else "", svg]
+        if (tex, display) in self._failed:
+            self._stored[f"{int(display)}:{tex}"] = [markup, _SOURCE, ""]
+        else:
+            m = re.search(r"deckgen-math-[0-9a-f]+\.svg", markup)
+            svg = (self.workdir / m.group(0)).read_text(encoding="utf-8") if m else ""
+            self._stored[f"{int(display)}:{tex}"] = [markup, m.group(0) if m else "", svg]
         self._dirty = True
 
     def save(self) -> None:
@@ -92,32 +116,39 @@ class MathConverter:
             from deckgen.atomic import write_bytes_atomic
             write_bytes_atomic(self._disk, json.dumps(self._stored, sort_keys=True).encode())
 
-    def _count(self, markup: str) -> None:
-        if "deckgen-math-" in markup:
+    def _count(self, key: tuple[str, bool], markup: str) -> None:
+        if key in self._failed:
+            self.stats.source += 1
+            self._shown.append(key[0])
+        elif "deckgen-math-" in markup:
             self.stats.fallback += 1
         else:
             self.stats.native += 1
 
     def _convert(self, tex: str, display: bool) -> str:
+        key = (tex, display)
         tex = tex.strip()
         tag = None
         m = _TAG.search(tex)
         if m:
             tag, tex = m.group(1), _TAG.sub("", tex)
         tex = _EQ_ENV.sub("", tex).strip()
-        typ = self._native(tex, display)
-        if typ is not None:
-            out = typ
-            self.stats.native += 1
-        else:
+        out = self._native(tex, display)
+        if out is None:
             out = self._fallback(tex, display)
-        if display and tag:
-            out = f"#grid(columns: (1fr, auto), align: horizon, [{out}], [({tag})])"
+        if out is None:  # the last resort: the source, as inert monospace text
+            self._failed.add(key)
+            if key[0] not in self.stats.failures:
+                self.stats.failures.append(key[0])
+            out = "#raw(" + string(tex) + ")"
+        if display and tag is not None:  # the tag is text: never read as Typst markup
+            out = (f"#grid(columns: (1fr, auto), align: horizon, [{out}], "
+                   f"[{text_markup(f'({tag})')}])")
         return out
 
     def _native(self, tex: str, display: bool) -> str | None:
         try:
-            import tex2typst
+            import tex2typst  # type: ignore[import-untyped]
             converted = tex2typst.tex2typst(tex)
         except Exception:  # noqa: BLE001 - any converter failure means: use the fallback
             return None
@@ -136,16 +167,24 @@ class MathConverter:
             return None
         return f"#display-math({markup})" if display else f"#fit-inline({markup})"
 
-    def _fallback(self, tex: str, display: bool) -> str:
+    def _fallback(self, tex: str, display: bool) -> str | None:
+        """ziamath's SVG of the formula, or None if it cannot draw one Typst can show."""
         try:
             import ziamath
             svg = ziamath.Latex(tex, size=10, inline=not display).svg()
-        except Exception:  # noqa: BLE001 - the last resort: show the source, but say so
-            self.stats.failures.append(tex)
-            return "#raw(" + string(tex) + ")"
+        except Exception:  # noqa: BLE001 - any failure: show the source instead
+            return None
         name = f"deckgen-math-{hashlib.sha256(svg.encode()).hexdigest()[:16]}.svg"
         (self.workdir / name).write_text(svg, encoding="utf-8")
-        self.stats.fallback += 1
+        # ziamath "draws" some formulas (an empty one, a \\newcommand) as an SVG of negative
+        # size, which Typst refuses: checked here, or it would fail the card's whole chunk
+        if self._compiler is None:
+            self._compiler = self._factory()
+        try:
+            self._compiler.compile(input=f"#image({string('/' + name)})\n".encode(),
+                                   format="pdf")
+        except Exception:  # noqa: BLE001 - typst.TypstError and friends
+            return None
         if display:
             return f"#display-math(image({string('/' + name)}))"
         return f"#fit-inline(box(baseline: 25%, image({string('/' + name)})))"
@@ -402,6 +441,54 @@ def html_to_typst(fragment: str, math: MathConverter, media: dict[str, bytes], w
     return "".join(conv.out).strip()
 
 
+_BLOCK_TAGS = frozenset({"p", "div", "pre", "li", "ol", "ul", "table", "tr", "figure",
+                         "figcaption", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
+
+
+class _PlainText(HTMLParser):
+    """Card HTML -> its text: block elements become line breaks, images their alt text,
+    formulas stay as their LaTeX source."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.pre = 0
+
+    def handle_starttag(self, tag: str, attrs_list) -> None:
+        attrs = {k: v or "" for k, v in attrs_list}
+        if tag in _BLOCK_TAGS or tag == "br":
+            self.out.append("\n")
+        if tag in ("td", "th"):
+            self.out.append("  ")
+        if tag == "li":
+            self.out.append("- ")
+        if tag == "img":
+            self.out.append(f"[{attrs.get('alt') or 'image'}]")
+        self.pre += tag == "pre"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.out.append("\n")
+        if tag == "pre" and self.pre:
+            self.pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data if self.pre else re.sub(r"[ \t\r\n]+", " ", data))
+
+
+def html_to_plain(fragment: str, side: str) -> str:
+    """A card field as plain text, for a card Typst cannot set: ``side`` as in html_to_typst."""
+    def cloze(m: re.Match[str]) -> str:
+        return f"[{m.group(1)}]" if side == "front" else m.group(2)
+    def math(m: re.Match[str]) -> str:
+        return f"${m.group(1)}$" if m.group(1) is not None else f"$${m.group(2)}$$"
+    conv = _PlainText()
+    conv.feed(_MATH.sub(math, _CLOZE.sub(cloze, fragment)))
+    conv.close()
+    lines = [line.rstrip() for line in "".join(conv.out).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
 def cloze_fills(front_html: str) -> list[tuple[int, str]]:
     """(number, fill HTML) of each deletion, in order, for the back of a printed cloze card."""
     seen: dict[int, str] = {}
@@ -410,4 +497,4 @@ def cloze_fills(front_html: str) -> list[tuple[int, str]]:
     return sorted(seen.items())
 
 
-__all__ = ["html_to_typst", "MathConverter", "cloze_fills", "string"]
+__all__ = ["html_to_typst", "html_to_plain", "MathConverter", "cloze_fills", "string"]
