@@ -14,7 +14,9 @@ CHOICE_WORDING = re.compile(
 PROMPT = re.compile(
     r"\b(what|which|why|how|explain|describe|name|define|compute|calculate|find|write|implement"
     r"|plot|derive|complete|verify|confirm|identify|determine|elaborate|prove|print|evaluate"
-    r"|state|provide|help|choose|mark|compare|repeat|discuss|show|list)\b", re.IGNORECASE)
+    r"|state|provide|help|choose|mark|compare|repeat|discuss|show|list|annotate|draw|sketch"
+    r"|estimate|interpret|justify|solve|simplify|analy[sz]e|classify|predict|outline"
+    r"|summari[sz]e|illustrate)\b", re.IGNORECASE)
 
 
 def asks(text: str) -> bool:
