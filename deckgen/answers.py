@@ -156,6 +156,17 @@ def attach(bank: Bank, answers: dict[str, Answer]) -> tuple[Bank, list[Diagnosti
                    setup=setup.cells if setup else ()), diags
 
 
+def scan_inline(bank: Bank) -> Bank:
+    """Answers written in the question file (``<details>``, or under a heading) get their
+    cells found, as answers files' answers do."""
+    questions = []
+    for q in bank.questions:
+        parts = tuple(replace(p, answer=make_answer(p.answer.markdown, p.answer.loc))
+                      if p.answer is not None and not p.answer.cells else p for p in q.parts)
+        questions.append(replace(q, parts=parts))
+    return replace(bank, questions=tuple(questions))
+
+
 def unanswered(bank: Bank) -> list[Diagnostic]:
     return [Diagnostic(part.loc, f"{q.key(part)} has no answer", "missing-answer",
                        Severity.WARNING)

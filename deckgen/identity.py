@@ -77,6 +77,9 @@ class Entry:
     """Hash of the question text when the answer last changed."""
     blanks: int = 0
     removed: bool = False
+    answer_key: str = ""
+    """The answers-file heading (``12.2``) this note's answer came from at the last build: so
+    an answer follows its question when the question file is renumbered (binding.py)."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in ("", 0, False) or k in
@@ -218,7 +221,7 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
             else:
                 entry = lock.entries[got]
             used.add(entry.guid)
-            _update(entry, q, p, key, text)
+            _update_question(entry, q, p, key, text)
             guids[(bank.path, key)] = entry.guid
 
     removed = []
@@ -234,7 +237,6 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
     for bank in banks:
         for q in bank.questions:
             for p in q.parts:
-                diags.extend(_stale(q, p, by_guid.get(guids.get((bank.path, q.key(p)), ""))))
                 guid = guids.get((bank.path, q.key(p)), "")
                 if guid in blanks_before and p.blanks < blanks_before[guid]:
                     diags.append(Diagnostic(p.loc, f"{q.key(p)} now has {p.blanks} blank(s), "
@@ -249,16 +251,38 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
-def _update(entry: Entry, q: Question, p: Part, key: str, text: str) -> None:
+def _update_question(entry: Entry, q: Question, p: Part, key: str, text: str) -> None:
     stem, own = part_text(q, p)
-    qhash = _hash(stem, own)
-    ahash = _hash(p.answer.markdown) if p.answer else ""
-    if ahash != entry.answer:
-        entry.answered_question = qhash if ahash else ""
-    elif not entry.answered_question and ahash:
-        entry.answered_question = qhash
-    entry.question, entry.answer = qhash, ahash
+    entry.question = _hash(stem, own)
     entry.key, entry.text, entry.blanks, entry.removed = key, text, p.blanks, False
+
+
+def answer_hash(markdown: str) -> str:
+    return _hash(markdown)
+
+
+def record_answers(banks: list[Bank], identities: Identities,
+                   answer_keys: dict[str, str] | None = None) -> list[Diagnostic]:
+    """After answers are attached: remember each note's answer (its hash, the heading it came
+    from) and report answers that may be stale because their question changed since."""
+    by_guid = {e.guid: e for e in identities.lock.entries}
+    diags: list[Diagnostic] = []
+    for bank in banks:
+        for q in bank.questions:
+            for p in q.parts:
+                entry = by_guid.get(identities.guids.get((bank.path, q.key(p)), ""))
+                if entry is None:
+                    continue
+                ahash = _hash(p.answer.markdown) if p.answer else ""
+                if ahash != entry.answer:
+                    entry.answered_question = entry.question if ahash else ""
+                elif not entry.answered_question and ahash:
+                    entry.answered_question = entry.question
+                entry.answer = ahash
+                if answer_keys is not None:
+                    entry.answer_key = answer_keys.get(entry.guid, "")
+                diags.extend(_stale(q, p, entry))
+    return diags
 
 
 def _stale(q: Question, p: Part, entry: Entry | None) -> list[Diagnostic]:

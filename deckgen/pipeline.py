@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from deckgen import shapes
-from deckgen.answers import attach, read_answers, unanswered
+from deckgen.answers import attach, read_answers, scan_inline, unanswered
+from deckgen.binding import bind
 from deckgen.atomic import Staging
 from deckgen.config import Config
 from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Location, Severity
-from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign
+from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign, record_answers
 from deckgen.model import Answer, Bank, Deck
 
 Progress = Callable[[int, int, str], None]
@@ -43,33 +44,42 @@ def display_path(path: Path) -> str:
 
 
 def gather(cfg: Config) -> Gathered:
-    """Read every question and answers file and attach answers; never raises for bad input."""
+    """Read every question and answers file and attach answers; never raises for bad input.
+
+    Identities come first (from the questions and the lock file), so that answers can follow
+    their questions' identities rather than their numbers (binding.py).
+    """
     from deckgen.parse import read_bank
 
     diags: list[Diagnostic] = []
-    answers: dict[str, Answer] = {}
-    for path in cfg.answers:
-        found, problems = read_answers(path, display_path(path))
-        diags.extend(problems)
-        for key, answer in found.items():
-            if key in answers:
-                diags.append(Diagnostic(answer.loc, f"answer {key} is also given at "
-                                        f"{answers[key].loc}", "duplicate-answer"))
-            else:
-                answers[key] = answer
     banks = []
     for path in cfg.sources:
         bank, problems = read_bank(path, display_path(path), cfg.style_for(path))
         diags.extend(problems)
-        bank = replace(bank, root=str(cfg.root))
-        if len(cfg.sources) == 1:
+        banks.append(replace(bank, root=str(cfg.root)))
+    groups, problems = answers_files(cfg)
+    diags.extend(problems)
+    identities = None
+    try:
+        identities = assign(banks, Lock.read(cfg.root / LOCK_NAME))
+        diags.extend(identities.diagnostics)
+    except DeckgenError as exc:
+        diags.append(exc.diagnostic)
+    answer_keys: dict[str, str] = {}
+    for i, (bank, path) in enumerate(zip(banks, cfg.sources)):
+        answers = _read_answer_group(groups.get(path, []), diags)
+        setup = answers.pop("setup", None)
+        if identities is not None:
+            bound = bind(bank, answers, identities, path.name)
+            bank = bound.bank
+            diags.extend(bound.diagnostics)
+            answer_keys.update(bound.answer_keys)
+        else:  # the lock is unreadable (reported): still check the rest, by number
             bank, problems = attach(bank, answers)
             diags.extend(problems)
-        banks.append(bank)
-    if len(cfg.sources) > 1 and answers:
-        diags.append(Diagnostic(next(iter(answers.values())).loc, "answers files work with one "
-                                "question file per bank; split the bank into directories",
-                                "answers-ambiguous"))
+        banks[i] = replace(scan_inline(bank), setup=setup.cells if setup else ())
+    if identities is not None:
+        diags.extend(record_answers(banks, identities, answer_keys))
     for bank in banks:
         diags.extend(unanswered(bank))
         diags.extend(shapes.check_answers(bank))
@@ -79,13 +89,48 @@ def gather(cfg: Config) -> Gathered:
         shown = display_path(cfg.config_file) if cfg.config_file else None
         diags.extend(check_print_options(cfg.print_options,
                                          print_table_location(cfg.config_file, shown)))
-    identities = None
-    try:
-        identities = assign(banks, Lock.read(cfg.root / LOCK_NAME))
-        diags.extend(identities.diagnostics)
-    except DeckgenError as exc:
-        diags.append(exc.diagnostic)
     return Gathered(banks, diags, identities)
+
+
+def answers_files(cfg: Config) -> tuple[dict[Path, list[Path]], list[Diagnostic]]:
+    """Which answers files belong to which question file.
+
+    With one question file, every answers file does. With several, an answers file belongs to
+    the question file of the same name: ``answers/<stem>.md``, ``answers/<stem>/*.md`` or
+    ``<stem>.answers.md``.
+    """
+    if len(cfg.sources) == 1:
+        return {cfg.sources[0]: list(cfg.answers)}, []
+    by_stem = {path.stem: path for path in cfg.sources}
+    groups: dict[Path, list[Path]] = {}
+    diags = []
+    for answers in cfg.answers:
+        stem = answers.name.removesuffix(".md").removesuffix(".answers")
+        owner = by_stem.get(stem) or by_stem.get(answers.parent.name)
+        if owner is None:
+            diags.append(Diagnostic(Location(display_path(answers), 1), "this answers file "
+                                    "belongs to no question file: in a bank of several question "
+                                    "files, name each answers file after its question file "
+                                    f"(answers/<name>.md; the question files are "
+                                    f"{', '.join(sorted(p.name for p in cfg.sources))})",
+                                    "answers-unmatched"))
+            continue
+        groups.setdefault(owner, []).append(answers)
+    return groups, diags
+
+
+def _read_answer_group(paths: list[Path], diags: list[Diagnostic]) -> dict[str, Answer]:
+    answers: dict[str, Answer] = {}
+    for path in paths:
+        found, problems = read_answers(path, display_path(path))
+        diags.extend(problems)
+        for key, answer in found.items():
+            if key in answers:
+                diags.append(Diagnostic(answer.loc, f"answer {key} is also given at "
+                                        f"{answers[key].loc}", "duplicate-answer"))
+            else:
+                answers[key] = answer
+    return answers
 
 
 def _check_figures(bank: Bank, cfg: Config) -> list[Diagnostic]:

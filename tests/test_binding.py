@@ -1,0 +1,165 @@
+"""Answers follow their questions' identities: renumbering, inserting, deleting and moving
+questions never moves an answer to another question (binding.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_bank
+from deckgen import config
+from deckgen.identity import part_text
+from deckgen.pipeline import build, gather
+
+QUESTIONS = ["What is a perceptron?", "What does ReLU compute?", "Why normalise inputs?",
+             "What is dropout?", "Name a loss for classification."]
+ANSWERS = ["A linear threshold unit.", "max(0, x).", "So that gradients are well scaled.",
+           "Randomly zeroing activations while training.", "Cross-entropy."]
+
+
+def questions_md(questions: list[str]) -> str:
+    return "## Basics\n\n" + "\n\n---\n\n".join(
+        f"{n}. {q}" for n, q in enumerate(questions, start=1)) + "\n"
+
+
+def answers_md(pairs: list[tuple[int, str]]) -> str:
+    return "".join(f"## {n}\n{a}\n\n" for n, a in pairs)
+
+
+def make(tmp_path: Path) -> Path:
+    bank = write_bank(tmp_path / "bank", questions_md(QUESTIONS),
+                      answers_md(list(enumerate(ANSWERS, start=1))))
+    run_build(bank)
+    return bank
+
+
+def run_build(bank: Path):
+    cfg = config.override(config.load(bank), out=bank.parent / "out", formats=("json",))
+    return build(cfg)
+
+
+def read(bank: Path):
+    """(question text -> answer text or None), and the diagnostics."""
+    gathered = gather(config.load(bank))
+    pairs = {}
+    for q in gathered.banks[0].questions:
+        for p in q.parts:
+            pairs[part_text(q, p)[0]] = p.answer.markdown.strip() if p.answer else None
+    return pairs, gathered.diagnostics
+
+
+def codes(diags) -> list[str]:
+    return sorted(d.code for d in diags if d.code != "missing-answer")
+
+
+def test_inserting_a_question_at_the_top_keeps_every_answer_on_its_question(tmp_path):
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    pairs, diags = read(bank)
+    assert codes(diags) == []
+    assert pairs == {"What is a tensor?": None, **dict(zip(QUESTIONS, ANSWERS))}
+
+
+def test_inserting_one_before_the_last_leaves_the_new_one_unanswered(tmp_path):
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md([*QUESTIONS[:-1], "What is a tensor?",
+                                             QUESTIONS[-1]]))
+    pairs, _ = read(bank)
+    assert pairs["What is a tensor?"] is None
+    assert pairs[QUESTIONS[-1]] == ANSWERS[-1]
+
+
+def test_renumbering_both_files_by_hand_works_too(tmp_path):
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    (bank / "answers" / "a.md").write_text(answers_md(list(enumerate(ANSWERS, start=2))))
+    pairs, diags = read(bank)
+    assert codes(diags) == []
+    assert pairs == {"What is a tensor?": None, **dict(zip(QUESTIONS, ANSWERS))}
+
+
+def test_a_deleted_questions_answer_is_reported_and_attached_nowhere(tmp_path):
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md(QUESTIONS[:2] + QUESTIONS[3:]))  # no "normalise"
+    pairs, diags = read(bank)
+    orphan = [d for d in diags if d.code == "orphan-answer"]
+    assert len(orphan) == 1 and orphan[0].loc.line == 7  # "## 3" in the answers file
+    assert "Why normalise inputs?" in orphan[0].message
+    assert pairs == dict(zip(QUESTIONS[:2] + QUESTIONS[3:], ANSWERS[:2] + ANSWERS[3:]))
+
+
+def test_an_edited_answer_follows_its_question_when_only_the_questions_were_renumbered(
+        tmp_path):
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    edited = list(enumerate(ANSWERS, start=1))
+    edited[1] = (2, "max(0, x), elementwise.")  # heading 2 still belongs to ReLU
+    (bank / "answers" / "a.md").write_text(answers_md(edited))
+    pairs, diags = read(bank)
+    assert codes(diags) == []
+    assert pairs[QUESTIONS[1]] == "max(0, x), elementwise."
+    assert pairs["What is a tensor?"] is None
+
+
+def test_ambiguous_evidence_stops_with_both_places_named(tmp_path):
+    bank = make(tmp_path)
+    # the question file is renumbered, and the only answer left is edited: no other answer
+    # shows whether the answers file was renumbered too
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    (bank / "answers" / "a.md").write_text(answers_md([(2, "max(0, x), elementwise.")]))
+    _, diags = read(bank)
+    [d] = [d for d in diags if d.code == "answer-ambiguous"]
+    assert d.severity.value == "error"
+    assert "now 3 at" in d.message and "q.md:11" in d.message and "q.md:7" in d.message
+
+
+def test_a_rewritten_question_does_not_inherit_the_old_answer_silently(tmp_path):
+    bank = make(tmp_path)
+    changed = list(QUESTIONS)
+    changed[2] = "Describe the vanishing gradient problem in recurrent networks."
+    (bank / "q.md").write_text(questions_md(changed))
+    _, diags = read(bank)
+    [d] = [d for d in diags if d.code == "answer-ambiguous"]
+    assert "Why normalise inputs?" in d.message and "q.md:11" in d.message
+
+
+def test_answers_bound_after_a_build_stay_bound(tmp_path):
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    run_build(bank)
+    lock = (bank / "deckgen.lock").read_text()
+    assert '"answer_key": "2"' in lock  # ReLU's answer still comes from heading 2
+    pairs, diags = read(bank)
+    assert codes(diags) == [] and pairs[QUESTIONS[1]] == ANSWERS[1]
+
+
+@pytest.mark.parametrize("layout", ["answers/{stem}.md", "answers/{stem}/a.md",
+                                    "{stem}.answers.md"])
+def test_a_bank_of_two_files_with_answers_for_each(tmp_path, layout):
+    bank = tmp_path / "two"
+    bank.mkdir()
+    (bank / "deckgen.toml").write_text('name = "Two"\nsources = ["*.md"]\nanswers = '
+                                       '["answers/**/*.md", "*.answers.md"]\n')
+    (bank / "ml.md").write_text("1. What is a perceptron?\n")
+    (bank / "sql.md").write_text("1. What is a primary key?\n")
+    for stem, text in (("ml", "A linear threshold unit."), ("sql", "A unique row id.")):
+        path = bank / layout.format(stem=stem)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"## 1\n{text}\n")
+    gathered = gather(config.load(bank))
+    assert codes(gathered.diagnostics) == []
+    got = {b.path.split("/")[-1]: b.questions[0].parts[0].answer.markdown.strip()
+           for b in gathered.banks}
+    assert got == {"ml.md": "A linear threshold unit.", "sql.md": "A unique row id."}
+
+
+def test_an_answers_file_for_no_question_file_is_an_error(tmp_path):
+    bank = tmp_path / "two"
+    (bank / "answers").mkdir(parents=True)
+    (bank / "deckgen.toml").write_text('sources = ["*.md"]\n')
+    (bank / "ml.md").write_text("1. What is a perceptron?\n")
+    (bank / "sql.md").write_text("1. What is a primary key?\n")
+    (bank / "answers" / "misc.md").write_text("## 1\nSomething.\n")
+    diags = gather(config.load(bank)).diagnostics
+    assert [d.code for d in diags if d.severity.value == "error"] == ["answers-unmatched"]
