@@ -395,6 +395,55 @@ def first_words(q, part, width: int = 48) -> str:
 
 
 @main.command()
+@source_arg
+@click.option("--write", is_flag=True,
+              help="Rewrite the headings (all files and the lock together); without it, "
+              "only show what would change.")
+def renumber(source, write) -> None:
+    """Rename answers-file headings to their questions' current numbers.
+
+    After questions are inserted, moved or deleted, answers still follow their questions
+    (the lock file knows which answer belongs to which note), but a heading such as `## 12`
+    may now answer question 13. This shows each such heading; with --write it rewrites them.
+    Only the keys in the headings change, never the answers' text.
+    """
+    from deckgen.atomic import Staging
+    from deckgen.pipeline import display_path, gather
+    from deckgen.renumber import apply, plan
+
+    try:
+        cfg = _load(source)
+        gathered = gather(cfg)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    if gathered.errors or gathered.identities is None:
+        _print_diagnostics(gathered.errors)
+        click.secho("renumber: fix the errors above first; nothing was changed", fg="red",
+                    err=True)
+        sys.exit(1)
+    changes = plan(gathered, {display_path(p): p for p in cfg.answers})
+    for change in changes:
+        click.echo(str(change))
+    if not changes:
+        click.echo("every answers-file heading already has its question's number")
+        return
+    if not write:
+        click.echo(f"{len(changes)} heading(s) would change; run with --write to rewrite them")
+        return
+    staging = Staging()
+    try:
+        apply(changes, gathered, staging)
+        staging.commit()
+    except (OSError, ValueError) as exc:
+        click.secho(f"renumber: {exc}; nothing was changed", fg="red", err=True)
+        sys.exit(1)
+    finally:
+        staging.abort()
+    click.echo(f"{len(changes)} heading(s) rewritten")
+
+
+@main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default=None, metavar="TEXT",
               help="Deck name (default: the directory's name, made readable).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from enum import Enum
 
 from deckgen.errors import Location
@@ -190,3 +191,15 @@ class Deck:
     cards: tuple[Card, ...]
     media: dict[str, bytes]
     """file name -> content."""
+    root: str = ""
+    """The bank directory: outputs name source files relative to it, whatever the working
+    directory of the build."""
+
+    def source_path(self, loc_path: str) -> str:
+        """A card's source file relative to the bank directory (as given if outside it)."""
+        if not self.root:
+            return loc_path
+        try:
+            return Path(loc_path).resolve().relative_to(Path(self.root).resolve()).as_posix()
+        except ValueError:
+            return loc_path

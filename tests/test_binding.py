@@ -163,3 +163,36 @@ def test_an_answers_file_for_no_question_file_is_an_error(tmp_path):
     (bank / "answers" / "misc.md").write_text("## 1\nSomething.\n")
     diags = gather(config.load(bank)).diagnostics
     assert [d.code for d in diags if d.severity.value == "error"] == ["answers-unmatched"]
+
+
+def test_renumber_shows_then_rewrites_headings_and_the_next_build_changes_nothing(
+        tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from deckgen.cli import main
+
+    bank = make(tmp_path)
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    run_build(bank)
+    out = bank.parent / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir()
+              if p.is_file() and not p.name.startswith(".deckgen-build")}  # inputs changed
+    monkeypatch.chdir(bank)
+    answers = (bank / "answers" / "a.md").read_text()
+    shown = CliRunner().invoke(main, ["renumber"])
+    assert shown.exit_code == 0, shown.output
+    assert "answers/a.md:1: ## 1 -> ## 2" in shown.output
+    assert "5 heading(s) would change" in shown.output
+    assert (bank / "answers" / "a.md").read_text() == answers  # a preview writes nothing
+    written = CliRunner().invoke(main, ["renumber", "--write"])
+    assert written.exit_code == 0, written.output
+    assert (bank / "answers" / "a.md").read_text() == answers_md(
+        list(enumerate(ANSWERS, start=2)))
+    lock = (bank / "deckgen.lock").read_text()
+    result = run_build(bank)
+    assert (bank / "deckgen.lock").read_text() == lock
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()
+            and p.name in before} == before
+    assert not any(result.changed.values())
+    again = CliRunner().invoke(main, ["renumber"])
+    assert "already has its question's number" in again.output

@@ -26,7 +26,7 @@ def deck_to_json(deck: Deck) -> dict:
                 "kind": c.kind.value,
                 "section": c.section,
                 "deck": c.deck,
-                "source": {"file": c.loc.path, "line": c.loc.line},
+                "source": {"file": deck.source_path(c.loc.path), "line": c.loc.line},
                 "context": c.context,
                 "front": c.front,
                 "back": c.back,
