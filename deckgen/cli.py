@@ -132,22 +132,8 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats), jobs=jobs)
         cfg = _with_print_flags(cfg, printing)
-        bar = None
-
-        def progress(done: int, total: int, label: str) -> None:
-            nonlocal bar
-            if quiet:
-                return
-            if bar is None:
-                bar = click.progressbar(length=total, label="Running cells", file=sys.stderr,
-                                        show_pos=True, item_show_func=lambda s: s)
-                bar.__enter__()
-            bar.update(1, label)
-            if done == total:
-                bar.__exit__(None, None, None)
-
         result = run_build(cfg, strict=strict, rerun=rerun, execute=not no_exec,
-                           progress=progress)
+                           progress=_progress_bar(quiet))
     except BuildFailed as exc:
         _print_diagnostics(exc.diagnostics)
         click.secho(f"build failed: {_summary(exc.diagnostics)}; previous outputs were kept",
@@ -156,6 +142,21 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
+    _report(result, quiet)
+    if not quiet:
+        s = result.summary
+        for fmt, path in result.written.items():
+            state = "written" if result.changed[fmt] else "unchanged"
+            click.echo(f"{path} ({state})")
+        what = "nothing changed since the last build; " if result.skipped else ""
+        click.echo(f"{what}{s['cards']} cards ({s['answered']} answered), {s['media']} media "
+                   f"files, {result.executed} question(s) computed, "
+                   f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
+
+
+def _report(result, quiet: bool = False) -> None:
+    """What a build has to tell, the same for `build` and `watch`: its warnings, the notes no
+    longer in the source (with a search for Anki's browser) and the renderers' notes."""
     _print_diagnostics(result.diagnostics, quiet_warnings=quiet)
     if result.removed:
         from deckgen.identity import anki_query
@@ -169,14 +170,24 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
     if not quiet:
         for note in result.notes:
             click.echo(note)
-        s = result.summary
-        for fmt, path in result.written.items():
-            state = "written" if result.changed[fmt] else "unchanged"
-            click.echo(f"{path} ({state})")
-        what = "nothing changed since the last build; " if result.skipped else ""
-        click.echo(f"{what}{s['cards']} cards ({s['answered']} answered), {s['media']} media "
-                   f"files, {result.executed} question(s) computed, "
-                   f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
+
+
+def _progress_bar(quiet: bool):
+    """A progress callback for the cells (a bar on stderr), or None when quiet."""
+    if quiet:
+        return None
+    bar = None
+
+    def progress(done: int, total: int, label: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Running cells", file=sys.stderr,
+                                    show_pos=True, item_show_func=lambda s: s)
+            bar.__enter__()
+        bar.update(1, label)
+        if done == total:
+            bar.__exit__(None, None, None)
+    return progress
 
 
 @main.command()
@@ -269,7 +280,11 @@ def diff(source, out, as_json, show_all) -> None:
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
               help="Outputs to rebuild (default: those of `deckgen build`).")
 def watch(source, out, formats) -> None:
-    """Rebuild whenever a file of the bank changes; one summary line per rebuild (Ctrl-C stops)."""
+    """Rebuild whenever a file of the bank changes (Ctrl-C stops).
+
+    Each rebuild prints what `deckgen build` prints: its warnings, the notes no longer in the
+    source, then one summary line.
+    """
     from watchfiles import watch as watch_files
 
     from deckgen import config
@@ -291,7 +306,8 @@ def watch(source, out, formats) -> None:
         started = time.perf_counter()
         try:
             result = run_build(config.override(_load(source), out=out,
-                                               formats=_formats(formats)))
+                                               formats=_formats(formats)),
+                               progress=_progress_bar(False))
         except BuildFailed as exc:
             _print_diagnostics(exc.diagnostics)
             click.secho(f"{time.strftime('%H:%M:%S')} build failed: "
@@ -300,6 +316,8 @@ def watch(source, out, formats) -> None:
         except DeckgenError as exc:
             click.secho(f"{time.strftime('%H:%M:%S')} {exc}", fg="red")
             return
+        if not result.skipped:
+            _report(result)
         changed = [f for f, c in result.changed.items() if c]
         click.echo(f"{time.strftime('%H:%M:%S')} {result.summary['cards']} cards, "
                    f"{result.executed} question(s) computed, "
@@ -441,6 +459,55 @@ def renumber(source, write) -> None:
     finally:
         staging.abort()
     click.echo(f"{len(changes)} heading(s) rewritten")
+
+
+@main.command()
+@click.argument("keys", nargs=-1)
+@click.option("--bank", "source", type=click.Path(path_type=Path), default=None,
+              help="The bank (default: as for the other commands).")
+@click.option("--all", "accept_all", is_flag=True, help="Accept every stale answer.")
+def accept(keys, source, accept_all) -> None:
+    """Mark answers as still right after their questions changed.
+
+    `deckgen check` warns when a question changed after its answer was last edited
+    ([deckgen.stale-answer]). If the answer still fits, accept it by its key (e.g.
+    `deckgen accept 12 34.2`, or --all) and the warning goes away; the lock file remembers.
+    """
+    from deckgen.atomic import Staging
+    from deckgen.identity import accept as accept_answers
+    from deckgen.pipeline import gather
+
+    if not keys and not accept_all:
+        raise click.UsageError("give the keys to accept (as `deckgen check` shows them), "
+                               "or --all")
+    wanted = {k.upper().removeprefix("Q") for k in keys} or None
+    try:
+        cfg = _load((source,) if source else ())
+        gathered = gather(cfg)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    if gathered.identities is None:
+        _print_diagnostics(gathered.errors)
+        sys.exit(1)
+    done = accept_answers(gathered.banks, gathered.identities, wanted)
+    missing = sorted((wanted or set()) - set(done))
+    if done:
+        staging = Staging()
+        try:
+            gathered.identities.lock.write(staging)
+            staging.commit()
+        except OSError as exc:
+            click.secho(f"accept: cannot write the lock file: {exc}", fg="red", err=True)
+            sys.exit(1)
+        finally:
+            staging.abort()
+        click.echo(f"accepted: {', '.join(done)}")
+    if missing:
+        click.secho(f"no stale answer for: {', '.join(missing)}", fg="yellow", err=True)
+    if not done and not missing:
+        click.echo("no answer is stale")
+    sys.exit(1 if missing and not done else 0)
 
 
 @main.command()

@@ -285,6 +285,25 @@ def record_answers(banks: list[Bank], identities: Identities,
     return diags
 
 
+def accept(banks: list[Bank], identities: Identities, keys: set[str] | None
+           ) -> list[str]:
+    """Mark the answers of these keys (None: every stale one) as still right for their
+    changed questions; returns the keys accepted. The caller writes the lock."""
+    by_guid = {e.guid: e for e in identities.lock.entries}
+    done = []
+    for bank in banks:
+        for q in bank.questions:
+            for p in q.parts:
+                key = q.key(p)
+                entry = by_guid.get(identities.guids.get((bank.path, key), ""))
+                if entry is None or not p.answer or (keys is not None and key not in keys):
+                    continue
+                if entry.answered_question and entry.answered_question != entry.question:
+                    entry.answered_question = entry.question
+                    done.append(key)
+    return done
+
+
 def _stale(q: Question, p: Part, entry: Entry | None) -> list[Diagnostic]:
     if entry is None or not p.answer or not entry.answered_question:
         return []

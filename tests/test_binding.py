@@ -196,3 +196,23 @@ def test_renumber_shows_then_rewrites_headings_and_the_next_build_changes_nothin
     assert not any(result.changed.values())
     again = CliRunner().invoke(main, ["renumber"])
     assert "already has its question's number" in again.output
+
+
+def test_accept_clears_a_stale_answer_warning(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from deckgen.cli import main
+
+    bank = make(tmp_path)
+    changed = list(QUESTIONS)
+    changed[1] = "What does the ReLU activation compute?"
+    (bank / "q.md").write_text(questions_md(changed))
+    _, diags = read(bank)
+    assert [d.code for d in diags if d.code == "stale-answer"] == ["stale-answer"]
+    monkeypatch.chdir(bank)
+    result = CliRunner().invoke(main, ["accept", "2", "9"])
+    assert "accepted: 2" in result.output and "no stale answer for: 9" in result.output
+    _, diags = read(bank)
+    assert not [d for d in diags if d.code == "stale-answer"]
+    pairs, _ = read(bank)
+    assert pairs[changed[1]] == ANSWERS[1]

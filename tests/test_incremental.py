@@ -93,3 +93,33 @@ def test_watch_rebuilds_on_save(tmp_path: Path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_watch_prints_what_build_prints(tmp_path: Path):
+    bank = write_bank(tmp_path / "b", "1. What?\n\n---\n\n2. Why?\n\n---\n\n3. How?\n",
+                      "## 1\nA.\n\n## 2\nB.\n")
+    proc = subprocess.Popen([sys.executable, "-m", "deckgen", "watch", str(bank), "-o",
+                             str(tmp_path / "out"), "-f", "json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+
+    def until(text: str) -> list[str]:
+        seen = []
+        while True:
+            line = proc.stdout.readline()
+            assert line, "watch ended early:\n" + "".join(seen)
+            seen.append(line)
+            if text in line:
+                return seen
+
+    try:
+        first = until("3 cards")
+        assert any("3 has no answer [deckgen.missing-answer]" in line for line in first)
+        time.sleep(0.5)
+        (bank / "q.md").write_text("1. What?\n\n---\n\n3. How?\n")
+        (bank / "answers" / "a.md").write_text("## 1\nA.\n")
+        second = until("2 cards")
+        assert any("1 note(s) are no longer in the source: Q2" in line for line in second)
+        assert any('"Source:*dg-' in line for line in second)  # the search for Anki
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
