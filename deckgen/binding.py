@@ -34,6 +34,9 @@ class Bound:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     answer_keys: dict[str, str] = field(default_factory=dict)
     """GUID -> the heading its answer came from."""
+    ambiguous: dict[str, Answer] = field(default_factory=dict)
+    """Headings left unattached because the evidence did not decide (``deckgen accept``
+    can bind them to the question that has their number now)."""
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -92,16 +95,19 @@ def bind(bank: Bank, answers: dict[str, Answer], identities: Identities,
             continue
         unresolved.append((key, answer, last))
 
+    ambiguous: dict[str, Answer] = {}
     for key, answer, last in unresolved:
         now = current.get(key)
         if last.guid not in where:
             if now is not None and now not in owners:
                 q, p = where[now]
+                ambiguous[key] = answer
                 diags.append(Diagnostic(
                     answer.loc, f"answer {key} was written for a question that is no longer in "
                     f"the bank ('{_short(last.text)}'), and {key} is now another question "
-                    f"({p.loc}: '{_short(_first_words(q, p))}'): move the answer to that "
-                    "question's heading if it fits it, or delete it", "answer-ambiguous"))
+                    f"({p.loc}: '{_short(_first_words(q, p))}'): if the answer fits it, run "
+                    f"`deckgen accept {key}`; otherwise rewrite or delete the answer",
+                    "answer-ambiguous"))
             else:
                 diags.append(Diagnostic(
                     answer.loc, f"answer {key} belongs to a question that was deleted "
@@ -118,12 +124,14 @@ def bind(bank: Bank, answers: dict[str, Answer], identities: Identities,
         else:
             q_then, p_then = where[last.guid]
             q_now, p_now = where[now] if now else (q_then, p_then)
+            if now:
+                ambiguous[key] = answer
             diags.append(Diagnostic(
                 answer.loc, f"answer {key} (edited since the last build) could be for the "
                 f"question it answered before, now {q_then.key(p_then)} at {p_then.loc}, or "
                 f"for the question numbered {key} now, at {p_now.loc}; rename its heading to "
-                "the key it belongs to (`deckgen renumber` shows the current keys)",
-                "answer-ambiguous"))
+                "the key it belongs to, or run `deckgen accept " + key + "` if it answers the "
+                "question numbered " + key + " now", "answer-ambiguous"))
 
     questions = []
     answer_keys: dict[str, str] = {}
@@ -142,7 +150,7 @@ def bind(bank: Bank, answers: dict[str, Answer], identities: Identities,
                     p = replace(p, answer=answer)
             parts.append(p)
         questions.append(replace(q, parts=tuple(parts)))
-    return Bound(replace(bank, questions=tuple(questions)), diags, answer_keys)
+    return Bound(replace(bank, questions=tuple(questions)), diags, answer_keys, ambiguous)
 
 
 def _claim(owners: dict[str, tuple[str, Answer]], guid: str, key: str, answer: Answer,

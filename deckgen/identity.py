@@ -28,7 +28,7 @@ from typing import Any
 from deckgen.atomic import Staging
 from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.ids import note_guid
-from deckgen.model import Bank, Figure, Part, Question, Text
+from deckgen.model import Answer, Bank, Figure, Part, Question, Text
 
 LOCK_NAME = "deckgen.lock"
 LOCK_VERSION = 1
@@ -285,10 +285,11 @@ def record_answers(banks: list[Bank], identities: Identities,
     return diags
 
 
-def accept(banks: list[Bank], identities: Identities, keys: set[str] | None
-           ) -> list[str]:
+def accept(banks: list[Bank], identities: Identities, keys: set[str] | None,
+           ambiguous: dict[tuple[str, str], Answer] | None = None) -> list[str]:
     """Mark the answers of these keys (None: every stale one) as still right for their
-    changed questions; returns the keys accepted. The caller writes the lock."""
+    changed questions, and bind each ambiguous answer among them to the question that has
+    its number now; returns the keys accepted. The caller writes the lock."""
     by_guid = {e.guid: e for e in identities.lock.entries}
     done = []
     for bank in banks:
@@ -296,7 +297,18 @@ def accept(banks: list[Bank], identities: Identities, keys: set[str] | None
             for p in q.parts:
                 key = q.key(p)
                 entry = by_guid.get(identities.guids.get((bank.path, key), ""))
-                if entry is None or not p.answer or (keys is not None and key not in keys):
+                if entry is None or (keys is not None and key not in keys):
+                    continue
+                answer = (ambiguous or {}).get((bank.path, key))
+                if answer is not None and keys is not None:
+                    for other in identities.lock.entries:  # the heading's old binding
+                        if other.file == entry.file and other.answer_key == key:
+                            other.answer_key = ""
+                    entry.answer, entry.answer_key = _hash(answer.markdown), key
+                    entry.answered_question = entry.question
+                    done.append(key)
+                    continue
+                if not p.answer:
                     continue
                 if entry.answered_question and entry.answered_question != entry.question:
                     entry.answered_question = entry.question

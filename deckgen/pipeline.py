@@ -29,6 +29,8 @@ class Gathered:
     banks: list[Bank]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     identities: Identities | None = None
+    ambiguous: dict[tuple[str, str], Answer] = field(default_factory=dict)
+    """(bank path, key) -> an answer the build could not bind (see ``deckgen accept``)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -66,6 +68,7 @@ def gather(cfg: Config) -> Gathered:
     except DeckgenError as exc:
         diags.append(exc.diagnostic)
     answer_keys: dict[str, str] = {}
+    ambiguous: dict[tuple[str, str], Answer] = {}
     for i, (bank, path) in enumerate(zip(banks, cfg.sources)):
         answers = _read_answer_group(groups.get(path, []), diags)
         setup = answers.pop("setup", None)
@@ -74,6 +77,7 @@ def gather(cfg: Config) -> Gathered:
             bank = bound.bank
             diags.extend(bound.diagnostics)
             answer_keys.update(bound.answer_keys)
+            ambiguous.update(((bank.path, k), a) for k, a in bound.ambiguous.items())
         else:  # the lock is unreadable (reported): still check the rest, by number
             bank, problems = attach(bank, answers)
             diags.extend(problems)
@@ -89,7 +93,7 @@ def gather(cfg: Config) -> Gathered:
         shown = display_path(cfg.config_file) if cfg.config_file else None
         diags.extend(check_print_options(cfg.print_options,
                                          print_table_location(cfg.config_file, shown)))
-    return Gathered(banks, diags, identities)
+    return Gathered(banks, diags, identities, ambiguous)
 
 
 def answers_files(cfg: Config) -> tuple[dict[Path, list[Path]], list[Diagnostic]]:

@@ -216,3 +216,26 @@ def test_accept_clears_a_stale_answer_warning(tmp_path, monkeypatch):
     assert not [d for d in diags if d.code == "stale-answer"]
     pairs, _ = read(bank)
     assert pairs[changed[1]] == ANSWERS[1]
+
+
+def test_accept_binds_an_ambiguous_answer_to_the_question_with_its_number(tmp_path,
+                                                                          monkeypatch):
+    from click.testing import CliRunner
+
+    from deckgen.cli import main
+
+    bank = make(tmp_path)
+    changed = list(QUESTIONS)
+    changed[2] = "Describe the vanishing gradient problem in recurrent networks."
+    (bank / "q.md").write_text(questions_md(changed))
+    _, diags = read(bank)
+    assert "`deckgen accept 3`" in next(d.message for d in diags if d.code == "answer-ambiguous")
+    monkeypatch.chdir(bank)
+    result = CliRunner().invoke(main, ["accept", "3"])
+    assert "accepted: 3" in result.output, result.output
+    pairs, diags = read(bank)
+    assert codes(diags) == []
+    assert pairs[changed[2]] == ANSWERS[2]
+    run_build(bank)  # and it stays bound
+    pairs, diags = read(bank)
+    assert codes(diags) == [] and pairs[changed[2]] == ANSWERS[2]

@@ -123,7 +123,6 @@ def test_a_cell_that_breaks_its_worker_leaves_previous_outputs_untouched(tmp_pat
     out = tmp_path / "out"
     build(bank, out)
     before = _outputs(out, bank)
-    (bank / "q.md").write_text("1. Q changed?\n\n---\n\n2. R?\n")
     (bank / "answers" / "a.md").write_text(f"## 1\nFine.\n\n## 2\n```{{python}}\n{cell}\n```\n")
     with pytest.raises(BuildFailed) as info:
         build(bank, out)
