@@ -195,11 +195,12 @@ def _progress_bar(quiet: bool):
 @name_option
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
 def check(source, strict) -> None:
-    """Lint the bank and its answers without running code or writing files.
+    """Lint the bank and its answers without running code or writing files (except the cache).
 
     Reports errors and warnings as file:line: message [code]: unanswered parts, missing or
     unsafe figures, broken Markdown or LaTeX, duplicate ids, answers that may be stale since
-    their question changed, and cells that failed or were slow in the last build. Exits 1 on
+    their question changed, cells that failed or were slow in the last build, and (when the
+    formats include pdf) formulas the printed cards can only show as LaTeX source. Exits 1 on
     errors (with --strict, on warnings too).
     """
     from deckgen.execute.runner import cell_report
@@ -212,6 +213,10 @@ def check(source, strict) -> None:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
     gathered.diagnostics.extend(cell_report(gathered.banks, cfg))
+    if "pdf" in cfg.formats:  # formulas the printed cards will show as LaTeX source
+        from deckgen.render.pdf import static_formula_warnings
+        gathered.diagnostics.extend(static_formula_warnings(gathered.banks, cfg.cache_dir,
+                                                            cfg.print_options))
     _print_diagnostics(gathered.diagnostics)
     parts = sum(len(q.parts) for b in gathered.banks for q in b.questions)
     questions = sum(len(b.questions) for b in gathered.banks)
@@ -472,6 +477,8 @@ def accept(keys, source, accept_all) -> None:
     `deckgen check` warns when a question changed after its answer was last edited
     ([deckgen.stale-answer]). If the answer still fits, accept it by its key (e.g.
     `deckgen accept 12 34.2`, or --all) and the warning goes away; the lock file remembers.
+    An answer the build could not bind ([deckgen.answer-ambiguous]) is bound by its key to
+    the question that has that number now.
     """
     from deckgen.atomic import Staging
     from deckgen.identity import accept as accept_answers
@@ -490,7 +497,7 @@ def accept(keys, source, accept_all) -> None:
     if gathered.identities is None:
         _print_diagnostics(gathered.errors)
         sys.exit(1)
-    done = accept_answers(gathered.banks, gathered.identities, wanted)
+    done = accept_answers(gathered.banks, gathered.identities, wanted, gathered.ambiguous)
     missing = sorted((wanted or set()) - set(done))
     if done:
         staging = Staging()

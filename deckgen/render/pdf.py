@@ -23,7 +23,7 @@ from pathlib import Path
 from deckgen import templates
 from deckgen.atomic import Staging
 from deckgen.errors import ConfigError, Diagnostic, Location, RenderError, Severity
-from deckgen.model import Card, Deck, Kind
+from deckgen.model import Bank, Card, Deck, Kind
 from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills, html_to_plain,
                                          html_to_typst, string, text_markup)
 
@@ -391,6 +391,17 @@ class _Chunk:
         return "".join(parts)
 
 
+def _source_warning(card: Card, tex: str) -> Diagnostic:
+    """The warning for a formula of ``card`` that prints as its LaTeX source (the build's and
+    ``deckgen check``'s, so both say exactly the same)."""
+    short = " ".join(tex.split())
+    short = short if len(short) <= 120 else short[:117] + "..."
+    return Diagnostic(
+        card.loc, f"{card.ref}: formula '{short}' cannot be typeset for printing (neither "
+        "converted for Typst nor drawn by the fallback); the printed card shows its "
+        "LaTeX source", "formula-fallback-source", Severity.WARNING)
+
+
 def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
                  card_size: tuple[float, float], override: Path | None,
                  cache: Path | None = None
@@ -418,13 +429,7 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
     for card in cards:
         front, back = (_side_markup(card, side, _side_content(card, side, math, media, workdir))
                        for side in ("front", "back"))
-        for tex in math.take_failures():
-            short = " ".join(tex.split())
-            short = short if len(short) <= 120 else short[:117] + "..."
-            diagnostics.append(Diagnostic(
-                card.loc, f"{card.ref}: formula '{short}' cannot be typeset for printing (neither "
-                "converted for Typst nor drawn by the fallback); the printed card shows its "
-                "LaTeX source", "formula-fallback-source", Severity.WARNING))
+        diagnostics.extend(_source_warning(card, tex) for tex in math.take_failures())
         if not chunks or len(chunks[-1].cards) >= CHUNK or \
                 chunks[-1].cards[0].section != card.section:
             chunks.append(_Chunk())
@@ -704,6 +709,69 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
                      [c.ref for c in cards if _NO_FONT.search(c.context + c.front + c.back)],
                      diagnostics, plain_refs)
     return pdf, stats
+
+
+_UNKNOWN_VALUE = "\ue002deckgen-python-value\ue003"
+"""What an inline ``{python}`` value is while ``static_formula_warnings`` renders the cards:
+a formula that contains it is known only once the cells ran."""
+
+
+class _StaticMath(MathConverter):
+    """The PDF's converter, leaving out the formulas that hold an inline ``{python}`` value:
+    those are neither converted, nor counted, nor remembered in the cache."""
+
+    def __call__(self, tex: str, display: bool) -> str:
+        if _UNKNOWN_VALUE in tex:
+            return ""
+        return super().__call__(tex, display)
+
+
+def static_formula_warnings(banks: list[Bank], cache: Path | None,
+                            print_settings: dict | None = None) -> list[Diagnostic]:
+    """The ``formula-fallback-source`` warnings a PDF build of ``banks`` (as gathered by
+    ``deckgen.pipeline.gather``) will give, found without running any cell: for ``deckgen
+    check``.
+
+    The cards are made as the build makes them (``deckgen.cards.build_deck``) and their sides
+    converted as ``render_cards`` converts them, with the same ``MathConverter`` and its cache
+    in ``cache`` (so a second check, and the next build, convert nothing again): the same
+    formulas are found, in question text, options, cloze fills and answers, and each warning
+    has the build's text and location (the card's ``file:line``). Only the cards the
+    ``[print]`` settings ``print_settings`` select are printed, so only theirs are checked.
+
+    Not checked, because they are known only once the cells ran: formulas with an inline
+    `` `{python} expr` `` value inside, and formulas in cells' outputs (e.g. sympy's LaTeX).
+    A build may still warn about those.
+
+    Writes nothing but the cache's converted formulas (``cache/pdf/math-N.json``, when a
+    formula is new to it), besides a temporary working folder (as the build's) it removes.
+    """
+    from deckgen.cards import build_deck
+    from deckgen.media import MediaStore
+
+    if not banks:
+        return []
+    # one stand-in value per cell and inline expression, in the order the cards consume them
+    results = {(bank.path, q.number): [{"value": _UNKNOWN_VALUE}] * sum(
+        len(p.answer.cells) for p in q.parts if p.answer)
+        for bank in banks for q in bank.questions}
+    deck, _ = build_deck(banks, "check", results, MediaStore(Path(banks[0].root)))
+    try:
+        cards = _select(deck.cards, print_options(print_settings or {}))
+    except ConfigError:  # a bad [print] table is reported by gather; an empty selection
+        return []        # stops the build before any card is printed
+    if not cards:
+        return []
+    diagnostics: list[Diagnostic] = []
+    with tempfile.TemporaryDirectory(prefix="deckgen-check-") as tmp:
+        workdir = Path(tmp)
+        math = _StaticMath(workdir, lambda: _compiler(workdir), cache)
+        for card in cards:
+            for side in ("front", "back"):
+                _side_content(card, side, math, {}, workdir)
+            diagnostics.extend(_source_warning(card, tex) for tex in math.take_failures())
+        math.save()
+    return diagnostics
 
 
 # CJK ideographs, kana, hangul, fullwidth forms, and emoji beyond DejaVu Sans's emoticons
