@@ -32,6 +32,8 @@ class _Builder:
     media: MediaStore
     diagnostics: list[Diagnostic]
     guids: dict[tuple[str, str], str]
+    subdecks: dict[str, str] = field(default_factory=dict)
+    """Section -> its subdeck's name (as given to Anki) when it differs from the section."""
     _contexts: dict[int, str] = field(default_factory=dict)
 
     def ctx(self, loc: Location, outputs: Outputs | None = None) -> RenderContext:
@@ -91,8 +93,7 @@ class _Builder:
         answer = part.answer
         back = ""
         if answer is None:
-            back = (f'<div class="unanswered">No answer yet: add <code>## {key}</code> to the '
-                    "answers file.</div>")
+            back = unanswered_back(key)
             if cloze:
                 front = fill_blanks(front, [])
             if part.kind is Kind.CHOICE:
@@ -114,7 +115,8 @@ class _Builder:
                     back = f'<div class="verdict {verdict}">{back}</div>'
                 self.diagnostics.extend(problems)
         section = q.section or ""
-        deck = f"{self.deck_name}::{section.replace('::', ':')}" if section else self.deck_name
+        subdeck = self.subdecks.get(section, section).replace("::", ":")
+        deck = f"{self.deck_name}::{subdeck}" if section else self.deck_name
         tags = ["deckgen", f"section::{_tag(section or 'none')}", f"kind::{part.kind.value}",
                 f"q::{q.number}"]
         if answer is None:
@@ -147,17 +149,37 @@ def _mark_blanks(text: str, counter: list[int]) -> str:
     return BLANK.sub(mark, text)
 
 
+def unanswered_back(key: str) -> str:
+    """The back of a card without an answer: it names the answers-file key to add."""
+    return (f'<div class="unanswered">No answer yet: add <code>## {key}</code> to the '
+            "answers file.</div>")
+
+
+def numbered_subdecks(banks: list[Bank]) -> dict[str, str]:
+    """Section -> "01 Section": its position among the banks' sections that hold questions,
+    zero-padded to two digits (or more for 100 sections and beyond)."""
+    order = list(dict.fromkeys(q.section for bank in banks for q in bank.questions
+                               if q.section and q.parts))
+    width = max(2, len(str(len(order))))
+    return {s: f"{i:0{width}d} {s}" for i, s in enumerate(order, 1)}
+
+
 def _tag(text: str) -> str:
     return re.sub(r"[^\w:-]+", "_", text).strip("_") or "none"
 
 
 def build_deck(banks: list[Bank], deck_name: str, results: Results, media: MediaStore,
-               guids: dict[tuple[str, str], str] | None = None) -> tuple[Deck, list[Diagnostic]]:
-    """Every part of every question becomes one card; ``guids`` come from the lock file."""
+               guids: dict[tuple[str, str], str] | None = None, *,
+               subdeck_numbers: bool = False) -> tuple[Deck, list[Diagnostic]]:
+    """Every part of every question becomes one card; ``guids`` come from the lock file.
+
+    With ``subdeck_numbers``, subdeck names start with the section's position in the bank.
+    """
     diagnostics: list[Diagnostic] = []
     cards: list[Card] = []
+    subdecks = numbered_subdecks(banks) if subdeck_numbers else {}
     for bank in banks:
-        builder = _Builder(bank, deck_name, media, diagnostics, guids or {})
+        builder = _Builder(bank, deck_name, media, diagnostics, guids or {}, subdecks)
         for q in bank.questions:
             items = results.get((bank.path, q.number), [])
             position = 0
@@ -167,4 +189,5 @@ def build_deck(banks: list[Bank], deck_name: str, results: Results, media: Media
                 position += count
                 cards.append(builder.card(q, part, outputs))
     used = {name for card in cards for name in card.media}
-    return Deck(deck_name, tuple(cards), {n: media.files[n] for n in sorted(used)}), diagnostics
+    return Deck(deck_name, tuple(cards), {n: media.files[n] for n in sorted(used)},
+                banks[0].root if banks else ""), diagnostics

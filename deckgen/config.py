@@ -54,6 +54,13 @@ class Config:
     """The [print] table: layout, paper, card, back_offset, section, questions."""
     styles: tuple[tuple[str, str], ...] = ()
     """``style`` in deckgen.toml as (file pattern, style) pairs; the first match wins."""
+    subdeck_numbers: bool = False
+    """``subdeck_numbers = true``: each section's subdeck name starts with its position in the
+    bank, zero-padded ("01 Perceptron"), so Anki (which lists decks alphabetically) shows and
+    teaches them in the bank's order. Off by default: turning it on renames the subdecks, and
+    Anki keeps cards already imported in their old decks."""
+    description: str | None = None
+    """The parent deck's description in Anki (plain text); None: a summary of the build."""
 
     @property
     def cache_dir(self) -> Path:
@@ -149,7 +156,7 @@ def load(target: Path | None = None) -> Config:
             raise ConfigError(f"invalid TOML: {exc}", Location(str(cfg_path), 1), "config") from exc
         data = data.get("deckgen", data)
     known = {"name", "sources", "answers", "out", "formats", "templates", "timeout", "jobs",
-             "memory_mb", "print", "style"}
+             "memory_mb", "print", "style", "subdeck_numbers", "description"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", Location(str(cfg_path), 1),
@@ -197,6 +204,14 @@ def load(target: Path | None = None) -> Config:
     else:
         out = root / OUT_NAME
     formats = tuple(_list(data.get("formats", list(FORMATS)), "formats", cfg_path))
+    subdeck_numbers = data.get("subdeck_numbers", False)
+    if not isinstance(subdeck_numbers, bool):
+        raise ConfigError("'subdeck_numbers' must be true or false",
+                          Location(str(cfg_path), _line_of(text, "subdeck_numbers")), "config")
+    description = data.get("description")
+    if description is not None and (not isinstance(description, str) or not description.strip()):
+        raise ConfigError("'description' must be a non-empty string",
+                          Location(str(cfg_path), _line_of(text, "description")), "config")
     templates = data.get("templates")
     cfg = Config(root=root, sources=sources, answers=answers, name=name, out=out,
                  formats=formats,
@@ -205,7 +220,9 @@ def load(target: Path | None = None) -> Config:
                  memory_mb=int(data.get("memory_mb", 4096)),
                  config_file=cfg_path if cfg_path.is_file() else None,
                  print_options=dict(data.get("print", {})),
-                 styles=_styles(data["style"], cfg_path, text) if "style" in data else ())
+                 styles=_styles(data["style"], cfg_path, text) if "style" in data else (),
+                 subdeck_numbers=subdeck_numbers,
+                 description=description.strip() if description is not None else None)
     check_formats(cfg.formats)
     return cfg
 

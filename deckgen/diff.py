@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 import zipfile
@@ -53,9 +54,15 @@ def previous_notes(apkg: Path) -> dict[str, dict]:
 
 
 def compare(deck: Deck, apkg: Path) -> list[Change]:
-    from deckgen.render.anki import FIELDS, fields_of
+    from deckgen.render.anki import (FIELDS, POSITION_FIELDS, POSITION_TAG, card_digest,
+                                     fields_of, state_path)
 
     before = previous_notes(apkg)
+    try:  # what decides whether Anki updates a note: its digest at the last build
+        state = json.loads(state_path(apkg).read_text())
+        digests = {k: v[0] for k, v in state.items() if isinstance(v, list) and v}
+    except (OSError, ValueError, AttributeError):
+        digests = {}
     changes: list[Change] = []
     for card in deck.cards:
         old = before.pop(card.guid, None)
@@ -63,9 +70,16 @@ def compare(deck: Deck, apkg: Path) -> list[Change]:
             changes.append(Change(card.guid, card.ref, "new"))
             continue
         now = dict(zip(FIELDS, fields_of(card)))
-        differ = [f for f in FIELDS if now[f] != old["fields"].get(f)]
-        if sorted(card.tags) != sorted(old["tags"]):
+        # numbers are positions: a renumbering alone does not update a note in Anki
+        differ = [f for f in FIELDS if f not in POSITION_FIELDS and
+                  now[f] != old["fields"].get(f)]
+        if sorted(t for t in card.tags if not t.startswith(POSITION_TAG)) != \
+                sorted(t for t in old["tags"] if not t.startswith(POSITION_TAG)):
             differ.append("tags")
+        if card.guid in digests:
+            updated = card_digest(card) != digests[card.guid]
+        else:
+            updated = bool(differ)
         note = ""
         if old["deck"] and old["deck"] != card.deck:
             note = (f"moved from {old['deck']} to {card.deck}: Anki keeps the cards in the old "
@@ -74,8 +88,8 @@ def compare(deck: Deck, apkg: Path) -> list[Change]:
             lost = old["fields"].get("Front", "").count("{{c") - card.front.count("{{c")
             if lost > 0:
                 note = f"{lost} blank(s) fewer: Anki keeps their cards empty"
-        changes.append(Change(card.guid, card.ref, "updated" if differ else "unchanged",
-                              differ, note))
+        changes.append(Change(card.guid, card.ref, "updated" if updated else "unchanged",
+                              differ if updated else [], note))
     for guid, old in before.items():
         changes.append(Change(guid, old["ref"], "orphaned",
                               note="no longer in the source; Anki keeps the note"))

@@ -199,7 +199,8 @@ def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: 
     media = MediaStore(cfg.root)
     assert gathered.identities is not None
     deck, card_diags = build_deck(gathered.banks, cfg.name, results, media,
-                                  gathered.identities.guids)
+                                  gathered.identities.guids,
+                                  subdeck_numbers=cfg.subdeck_numbers)
     diags += card_diags
     return deck, list(dict.fromkeys(diags)), executed
 
@@ -234,7 +235,8 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     outputs = {fmt: renderers[fmt]() for fmt in cfg.formats}
     written: dict[str, Path] = {}
     staging = Staging()
-    options: dict = {"templates": cfg.templates, "cache": cfg.cache_dir}
+    options: dict = {"templates": cfg.templates, "cache": cfg.cache_dir,
+                     "description": cfg.description}
     if "pdf" in outputs:
         from deckgen.render.pdf import print_options
         options["print"] = print_options(cfg.print_options)

@@ -239,3 +239,20 @@ def test_accept_binds_an_ambiguous_answer_to_the_question_with_its_number(tmp_pa
     run_build(bank)  # and it stays bound
     pairs, diags = read(bank)
     assert codes(diags) == [] and pairs[changed[2]] == ANSWERS[2]
+
+
+def test_diff_does_not_call_a_renumbered_note_updated(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from deckgen.cli import main
+
+    bank = write_bank(tmp_path / "bank", questions_md(QUESTIONS),
+                      answers_md(list(enumerate(ANSWERS, start=1))))
+    monkeypatch.chdir(bank)
+    assert CliRunner().invoke(main, ["build", "-f", "apkg"]).exit_code == 0
+    (bank / "q.md").write_text(questions_md(["What is a tensor?", *QUESTIONS]))
+    result = CliRunner().invoke(main, ["diff", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+    assert json.loads(result.output)["counts"] == {"new": 1, "updated": 0, "unchanged": 5,
+                                                   "orphaned": 0}

@@ -1,4 +1,10 @@
-"""Deck -> Anki package (.apkg) with fixed note-type ids, stable GUIDs and honest mtimes."""
+"""Deck -> Anki package (.apkg) with fixed note-type ids, stable GUIDs and honest mtimes.
+
+A note's modification time changes only when its content does, as Anki sees it: the position
+labels (the Ref field ``Q12.3``, the ``q::12`` tag, the key an unanswered card names) are left
+out of the hash that decides it, so renumbering the bank updates no note; the new labels reach
+Anki with the note's next real change. New cards enter Anki in the bank's order.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from pygments.formatters import HtmlFormatter
 
 from deckgen import templates
 from deckgen.atomic import Staging
+from deckgen.cards import unanswered_back
 from deckgen.identity import search_id
 from deckgen.ids import BASIC_MODEL_ID, CLOZE_MODEL_ID, deck_id
 from deckgen.model import Card, Deck, Kind
@@ -21,6 +28,10 @@ from deckgen.model import Card, Deck, Kind
 # Released field lists: never rename, add, remove or reorder (see ANKI-FACTS.md).
 FIELDS = ["Front", "Back", "Context", "Extra", "Ref", "Kind", "Source"]
 SORT_FIELD = FIELDS.index("Ref")
+POSITION_FIELDS = ("Ref",)
+"""Fields that follow the question's number, not its content: left out of the content hash."""
+POSITION_TAG = "q::"
+"""The tag that carries the question's number (``q::12``): left out of the content hash."""
 
 
 def note_type_css(override: Path | None) -> str:
@@ -59,9 +70,11 @@ class _Note(genanki.Note):
 
 
 def fields_of(card: Card) -> list[str]:
-    where = " · ".join(x for x in (card.ref, card.section, str(card.loc)) if x)
-    # the search id lets `deckgen diff` and build reports give a query that finds the note
-    source = f'{html.escape(where)} <span class="search-id">{search_id(card.guid)}</span>'
+    # Only what stays put when questions are inserted, removed or moved: the question file's
+    # name (no directory, no line; the JSON card list and `deckgen list` give file:line) and
+    # the search id that lets `deckgen diff` and build reports give a query finding the note.
+    source = (f'{html.escape(Path(card.loc.path).name)} '
+              f'<span class="search-id">{search_id(card.guid)}</span>')
     values = {"Front": card.front, "Back": card.back, "Context": card.context, "Extra": "",
               "Ref": card.ref, "Kind": card.kind.value, "Source": source}
     return [values[f] for f in FIELDS]
@@ -73,6 +86,44 @@ def content_hash(fields: list[str], tags: tuple[str, ...], model_id: int, deck: 
         h.update(part.encode())
         h.update(b"\x1f")
     return h.hexdigest()
+
+
+def note_digest(card: Card, fields: list[str], model_id: int) -> str:
+    """The hash that decides whether a note's modification time moves: its content as Anki
+    sees it, without the position labels (Ref, the ``q::`` tag, the key an unanswered card
+    names), and with the section rather than the deck name (Anki never moves an imported card
+    to another deck, so a renamed or renumbered subdeck changes nothing in the collection)."""
+    values = dict(zip(FIELDS, fields))
+    for name in POSITION_FIELDS:
+        values[name] = ""
+    if not card.answered and values["Back"] == unanswered_back(card.key):
+        values["Back"] = unanswered_back("")
+    tags = tuple(t for t in card.tags if not t.startswith(POSITION_TAG))
+    return content_hash([values[f] for f in FIELDS], tags, model_id, card.section)
+
+
+def card_digest(card: Card) -> str:
+    """:func:`note_digest` of a card's note as the renderer builds it (e.g. for a preview of
+    what Anki will update: a note updates when this differs from the one in the state)."""
+    model_id = CLOZE_MODEL_ID if card.kind is Kind.CLOZE else BASIC_MODEL_ID
+    return note_digest(card, fields_of(card), model_id)
+
+
+def state_path(apkg: Path) -> Path:
+    """Where the digests and mtimes of a package's notes are kept between builds."""
+    return apkg.with_name(f".{apkg.name}.state")
+
+
+def deck_description(deck: Deck, cards: int) -> str:
+    """The parent deck's default description: where the deck comes from and its size."""
+    files = ", ".join(dict.fromkeys(Path(c.loc.path).name for c in deck.cards))
+    questions = len({(c.loc.path, c.section, c.number) for c in deck.cards})
+    return html.escape(f"Built by deckgen from {files or 'nothing'}: "
+                       f"{_count(questions, 'question')}, {_count(cards, 'card')}.")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class MtimeState:
@@ -111,19 +162,28 @@ class AnkiRenderer:
     def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
         override = options.get("templates")
         basic, cloze = models(override)
-        state = MtimeState(path.with_name(f".{path.name}.state"))
+        state = MtimeState(state_path(path))
         model_digest = hashlib.sha256(json.dumps(
             [basic.templates, cloze.templates, basic.css]).encode()).hexdigest()
         model_mtime = state.mtime("note-types", model_digest)
-        decks: dict[str, genanki.Deck] = {}
-        for card in deck.cards:
+        parent = genanki.Deck(deck_id(deck.name), deck.name)
+        decks: dict[str, genanki.Deck] = {deck.name: parent}
+        anki_cards = 0
+        for position, card in enumerate(deck.cards):
             model = cloze if card.kind is Kind.CLOZE else basic
             fields = fields_of(card)
-            mtime = state.mtime(card.guid, content_hash(fields, card.tags, model.model_id,
-                                                        card.deck))
+            mtime = state.mtime(card.guid, note_digest(card, fields, model.model_id))
             target = decks.setdefault(card.deck, genanki.Deck(deck_id(card.deck), card.deck))
-            target.add_note(_Note(mtime, model=model, fields=fields, tags=list(card.tags),
-                                  guid=card.guid, sort_field=card.ref))
+            # due: a new card's position. Anki's importer keeps it as given (it never
+            # renumbers, and leaves the cards it already has where they are), so new cards
+            # are introduced in the bank's order.
+            note = _Note(mtime, model=model, fields=fields, tags=list(card.tags),
+                         guid=card.guid, sort_field=card.ref, due=position)
+            target.add_note(note)
+            anki_cards += len(note.cards)
+        description = options.get("description")
+        parent.description = html.escape(description) if description else \
+            deck_description(deck, anki_cards)
         stamp = max([model_mtime, *(v[1] for v in state.new.values())])
         with tempfile.TemporaryDirectory(prefix="deckgen-media-") as tmp:
             media_paths = []

@@ -1,0 +1,137 @@
+"""The default bank in real Anki, edited as authors edit, with its answers files untouched:
+insert a question near the top and renumber every later one, move one to another section,
+delete one, reword one; rebuild and re-import with Anki's default options."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from anki_helpers import import_apkg, new_collection, render_problems
+from conftest import ROOT, build
+from deckgen.parse import read_bank
+from test_regenerate import snapshot
+
+pytestmark = pytest.mark.slow
+
+QFILE = "deep-learning-interview-questions.md"
+
+
+def review_everything(col) -> None:
+    from anki.scheduler.v3 import CardAnswer  # after anki.collection (import cycle)
+
+    top = col.decks.id("Deep Learning Interviews")
+    col.decks.select(top)
+    conf = col.decks.config_dict_for_deck_id(top)
+    conf["new"]["perDay"] = 9999
+    conf["rev"]["perDay"] = 9999
+    col.decks.save(conf)
+    while True:
+        queued = col.sched.get_queued_cards(fetch_limit=1)
+        if not queued.cards:
+            return
+        item = queued.cards[0]
+        card = col.get_card(item.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=item.states,
+                                                     rating=CardAnswer.EASY))
+
+
+def edit_bank(path: Path) -> dict[str, int]:
+    """Apply the four edits to the question file; returns the questions' old numbers by role."""
+    bank, _ = read_bank(path)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    questions = list(bank.questions)
+    line_of = {q.number: q.loc.line - 1 for q in questions}
+    # (b) move: the last question of the first section goes to the second section, by moving
+    # the second section's heading above it
+    first_section = [q for q in questions if q.section == questions[0].section]
+    moved = first_section[-1]
+    nxt = questions[len(first_section)]
+    heading = next(i for i in range(line_of[nxt.number] - 1, line_of[moved.number], -1)
+                   if lines[i].startswith("##") and lines[i].lstrip("#").strip() == nxt.section)
+    # (c) delete: a one-part question in the middle, with a question after it in its section
+    deleted = next(q for q in questions[10:] if len(q.parts) == 1 and q.section ==
+                   questions[questions.index(q) + 1].section)
+    # (d) reword: another one-part question
+    edited = next(q for q in questions[30:] if len(q.parts) == 1 and q is not deleted
+                  and q.section == questions[questions.index(q) + 1].section)
+    roles = {"moved": moved.number, "deleted": deleted.number, "edited": edited.number}
+
+    out: list[str] = []
+    skip_until = None
+    for i, line in enumerate(lines):
+        if skip_until is not None and i < skip_until:
+            continue
+        skip_until = None
+        if i == line_of[deleted.number]:
+            skip_until = line_of[questions[questions.index(deleted) + 1].number]
+            continue
+        if i == heading:
+            continue  # re-inserted above the moved question
+        if i == line_of[moved.number]:
+            # the question's block starts at its number; the rule before it stays
+            out.extend([lines[heading], ""])
+        if i == line_of[questions[0].number]:
+            out.extend(["1. What is a tensor, in one sentence?", "", "---", ""])  # (a)
+        number = next((n for n, at in line_of.items() if at == i), None)
+        if number is not None:
+            line = re.sub(rf"^(\s*){number}\.", rf"\g<1>{number + 1}.", line)
+        if number == edited.number:
+            line = line.replace("?", " (in your own words)?", 1) if "?" in line else \
+                line + " Answer in your own words."
+        out.append(line)
+    path.write_text("\n".join(out), encoding="utf-8")
+    return roles
+
+
+def test_the_default_bank_survives_an_authors_edits_in_anki(tmp_path: Path):
+    bank = tmp_path / "source"
+    shutil.copytree(ROOT / "source", bank, ignore=shutil.ignore_patterns("build"))
+    out = tmp_path / "out"
+    first = build(bank, out)
+    by_key = {c.key: c.guid for c in first.deck.cards}
+    col = new_collection(tmp_path)
+    log = import_apkg(col, out / "deep-learning-interviews.apkg")
+    assert len(log.new) == len(first.deck.cards)
+    # new cards enter Anki in the bank's order
+    due = dict(col.db.all("select n.guid, min(c.due) from cards c join notes n on c.nid = n.id"
+                          " where c.type = 0 group by n.guid"))
+    dues = [due[c.guid] for c in first.deck.cards]
+    assert dues == sorted(dues) and len(set(dues)) == len(dues)
+    review_everything(col)
+    before = snapshot(col)
+    assert all(c[3] >= 1 for n in before.values() for c in n["cards"])  # all reviewed
+
+    answers_before = {p: p.read_bytes() for p in (bank / "answers").glob("*.md")}
+    roles = edit_bank(bank / QFILE)
+    second = build(bank, out)
+    assert {p: p.read_bytes() for p in (bank / "answers").glob("*.md")} == answers_before
+    assert [e.key for e in second.removed] == [str(roles["deleted"])]
+    assert [d.code for d in second.diagnostics if d.code == "orphan-answer"] == ["orphan-answer"]
+    log = import_apkg(col, out / "deep-learning-interviews.apkg")
+    after = snapshot(col)
+
+    # Anki's log calls a note it already has and leaves alone a "duplicate"
+    assert len(log.new) == 1 and not log.conflicting and not log.first_field_match
+    assert col.note_count() == len(before) + 1  # the deleted note stays in Anki
+    for guid, old in before.items():  # every surviving card keeps id, interval and revlog
+        assert after[guid]["cards"] == old["cards"]
+    # every answer is still on its question: the answer side of each note is unchanged
+    for guid, old in before.items():
+        assert after[guid]["fields"]["Back"] == old["fields"]["Back"], old["fields"]["Ref"]
+    moved = {g for k, g in by_key.items() if k.split(".")[0] == str(roles["moved"])}
+    edited = {by_key[str(roles["edited"])]}
+    updated = {g for g in before if after[g]["mod"] != before[g]["mod"] or
+               after[g]["fields"] != before[g]["fields"]}
+    assert updated == moved | edited
+    assert len(log.updated) == len(updated)
+    # a moved note carries its new section's tag (Anki keeps its cards in the old deck)
+    notes = {col.get_note(n).guid: col.get_note(n) for n in col.find_notes("")}
+    assert all(any(t.startswith("section::Convolution") for t in notes[g].tags) for g in moved)
+    new_guid = (set(after) - set(before)).pop()
+    assert "What is a tensor" in after[new_guid]["fields"]["Front"]
+    assert render_problems(col) == []
