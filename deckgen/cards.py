@@ -34,6 +34,8 @@ class _Builder:
     guids: dict[tuple[str, str], str]
     subdecks: dict[str, str] = field(default_factory=dict)
     """Section -> its subdeck's name (as given to Anki) when it differs from the section."""
+    ref_prefix: str = ""
+    """In a bank of several question files, the file's name before each reference."""
     _contexts: dict[int, str] = field(default_factory=dict)
 
     def ctx(self, loc: Location, outputs: Outputs | None = None) -> RenderContext:
@@ -81,7 +83,7 @@ class _Builder:
 
     def card(self, q: Question, part: Part, outputs: Outputs) -> Card:
         key = q.key(part)
-        ref = f"Q{key}"
+        ref = f"{self.ref_prefix}Q{key}"
         cloze = part.kind is Kind.CLOZE
         counter = [0] if cloze else None
         if part.label:
@@ -151,8 +153,8 @@ def _mark_blanks(text: str, counter: list[int]) -> str:
 
 def unanswered_back(key: str) -> str:
     """The back of a card without an answer: it names the answers-file key to add."""
-    return (f'<div class="unanswered">No answer yet: add <code>## {key}</code> to the '
-            "answers file.</div>")
+    return (f'<div class="unanswered">No answer yet: write it under the question, or add '
+            f"<code>## {key}</code> to the answers file.</div>")
 
 
 def numbered_subdecks(banks: list[Bank]) -> dict[str, str]:
@@ -179,7 +181,8 @@ def build_deck(banks: list[Bank], deck_name: str, results: Results, media: Media
     cards: list[Card] = []
     subdecks = numbered_subdecks(banks) if subdeck_numbers else {}
     for bank in banks:
-        builder = _Builder(bank, deck_name, media, diagnostics, guids or {}, subdecks)
+        prefix = f"{Path(bank.path).stem} " if len(banks) > 1 else ""
+        builder = _Builder(bank, deck_name, media, diagnostics, guids or {}, subdecks, prefix)
         for q in bank.questions:
             items = results.get((bank.path, q.number), [])
             position = 0

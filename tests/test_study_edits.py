@@ -135,3 +135,39 @@ def test_the_default_bank_survives_an_authors_edits_in_anki(tmp_path: Path):
     new_guid = (set(after) - set(before)).pop()
     assert "What is a tensor" in after[new_guid]["fields"]["Front"]
     assert render_problems(col) == []
+
+
+def test_a_bank_of_two_files_round_trips_through_anki(tmp_path: Path):
+    from conftest import cards_json
+
+    bank = tmp_path / "two"
+    (bank / "answers").mkdir(parents=True)
+    (bank / "deckgen.toml").write_text('name = "Two"\nsources = ["ml.md", "sql.md"]\n')
+    (bank / "ml.md").write_text("## ML\n\n1. What is a perceptron?\n\n---\n\n"
+                                "2. What does ReLU compute?\n")
+    (bank / "sql.md").write_text("## SQL\n\n1. What is a primary key?\n\n---\n\n"
+                                 "2. What does a LEFT JOIN keep?\n")
+    (bank / "answers" / "ml.md").write_text("## 1\nA linear threshold unit.\n\n## 2\n"
+                                            "max(0, x).\n")
+    (bank / "answers" / "sql.md").write_text("## 1\nA column that identifies each row.\n\n"
+                                             "## 2\nEvery row of the left table.\n")
+    out = tmp_path / "out"
+    first = build(bank, out)
+    assert [c.ref for c in first.deck.cards] == ["ml Q1", "ml Q2", "sql Q1", "sql Q2"]
+    col = new_collection(tmp_path)
+    assert len(import_apkg(col, out / "two.apkg").new) == 4
+    before = snapshot(col)
+    # a question inserted at the top of one file; its answers file untouched
+    (bank / "sql.md").write_text("## SQL\n\n1. What is an index?\n\n---\n\n"
+                                 "2. What is a primary key?\n\n---\n\n"
+                                 "3. What does a LEFT JOIN keep?\n")
+    second = build(bank, out)
+    log = import_apkg(col, out / "two.apkg")
+    after = snapshot(col)
+    assert len(log.new) == 1 and not log.conflicting and col.note_count() == 5
+    for guid, old in before.items():
+        assert after[guid] == old  # nothing changed in Anki but the new note
+    backs = {c["front"]: c["back"] for c in cards_json(out)["cards"]}
+    assert "Every row of the left table." in next(b for f, b in backs.items() if "LEFT" in f)
+    assert "No answer yet" in next(b for f, b in backs.items() if "index" in f)
+    assert [c.ref for c in second.deck.cards][-1] == "sql Q3"
