@@ -200,7 +200,7 @@ def load(target: Path | None = None) -> Config:
             raise ConfigError("'out' must be a string (a directory, relative to the bank)",
                               Location(str(cfg_path), _line_of(text, "out")), "config")
         out = Path(data["out"])
-        out = out if out.is_absolute() else root / out
+        out = out if out.is_absolute() else Path(os.path.normpath(root / out))
     else:
         out = root / OUT_NAME
     formats = tuple(_list(data.get("formats", list(FORMATS)), "formats", cfg_path))
