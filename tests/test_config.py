@@ -77,7 +77,7 @@ def test_outputs_go_beside_the_bank_not_the_working_directory(tmp_path, monkeypa
     lone = folder(tmp_path / "notes", {"one.md": "1. What?\n"})
     assert config.load(lone / "one.md").out == lone / "build"
     (bank / "deckgen.toml").write_text('name = "T"\nsources = ["q.md"]\nout = "../decks"\n')
-    assert config.load(bank).out == bank / ".." / "decks"  # relative to the bank, not the CWD
+    assert config.load(bank).out == bank.parent / "decks"  # relative to the bank, not the CWD
     (bank / "deckgen.toml").write_text(f'name = "T"\nout = "{tmp_path / "abs"}"\n')
     assert config.load(bank).out == tmp_path / "abs"
 

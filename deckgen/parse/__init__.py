@@ -22,8 +22,8 @@ from deckgen.model import Bank, Question
 from deckgen.parse.bold import BoldReader
 from deckgen.parse.heading import HeadingReader, heading_question
 from deckgen.parse.kinds import BLANK
-from deckgen.parse.labelled import A_LINE, Q_LINE, LabelledReader
-from deckgen.parse.labels import question_like
+from deckgen.parse.labelled import LabelledReader
+from deckgen.parse.labels import A_LINE, Q_LINE, question_like
 from deckgen.parse.numbered import NumberedReader
 from deckgen.parse.reader import QuestionDraft, Reader, inline_text
 from deckgen.parse.repairs import Normalized, normalize

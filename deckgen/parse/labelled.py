@@ -14,25 +14,12 @@ import re
 from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.model import Answer
+from deckgen.parse.labels import A_LINE, Q_LINE, unbold
 from deckgen.parse.reader import (QuestionDraft, Reader, is_nav_text, number_free_questions,
                                   sections_of)
 
-_OPT_BOLD = r"(?:\*\*|__)?"
-Q_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|>\s*)?" + _OPT_BOLD +
-                    r"(?:Q|Question)\s*(\d{1,6})?\s*[:.)]" + _OPT_BOLD + r"\s*(.*)$",
-                    re.IGNORECASE)
-A_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|>\s*)?" + _OPT_BOLD +
-                    r"(?:A|Ans|Answer)\s*(\d{1,6})?\s*[:.)]" + _OPT_BOLD + r"\s*(.*)$",
-                    re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
-
-
-def _unbold(text: str) -> str:
-    text = text.strip()
-    if text.endswith(("**", "__")) and text.count(text[-2:]) % 2 == 1:
-        text = text[:-2].rstrip()
-    return text
 
 
 class LabelledReader(Reader):
@@ -81,7 +68,7 @@ class LabelledReader(Reader):
                 if top < bottom and kinds[bottom - 1] == "":
                     self._cut_previous(questions, top)
                     text = "\n".join(line.strip() for line in lines[top:bottom])
-                    q = QuestionDraft(-1, section, self.loc(top), head=_unbold(text))
+                    q = QuestionDraft(-1, section, self.loc(top), head=unbold(text))
                     end = self._answer_end(kinds, i)
                     q.answer = self._answer(i, end)
                     q.answer_end = end
@@ -99,7 +86,7 @@ class LabelledReader(Reader):
             k = j
             while k < len(lines) and kinds[k] == "":
                 k += 1  # blank lines and stray text up to the next label
-            text = "\n".join([_unbold(qm.group(2))] + [line.strip() for line in lines[i + 1:j]])
+            text = "\n".join([unbold(qm.group(2))] + [line.strip() for line in lines[i + 1:j]])
             q = QuestionDraft(int(qm.group(1)) if qm.group(1) else -1, section, self.loc(i),
                               head=text.strip())
             if k < len(lines) and kinds[k] == "a":
@@ -135,7 +122,7 @@ class LabelledReader(Reader):
         """The answer from its ``A:`` line (label dropped) to ``end``, navigation blanked."""
         am = A_LINE.match(self.lines[start])
         assert am is not None
-        first = _unbold(am.group(2)) if am.group(2).strip() else ""
+        first = unbold(am.group(2)) if am.group(2).strip() else ""
         body = [first] + ["" if is_nav_text(line) else line for line in self.lines[start + 1:end]]
         markdown = "\n".join(body).strip("\n")
         if not markdown.strip():

@@ -24,6 +24,24 @@ _PROMPT_START = re.compile(
     r"|differentiate|distinguish|tell|mention|elaborate|illustrate)\b", re.IGNORECASE)
 
 
+# "Q:", "Question 3:", "**Q:**" / "A:", "Answer:", "**Answer:**" at the start of a line
+_OPT_BOLD = r"(?:\*\*|__)?"
+Q_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|>\s*)?" + _OPT_BOLD +
+                    r"(?:Q|Question)\s*(\d{1,6})?\s*[:.)]" + _OPT_BOLD + r"\s*(.*)$",
+                    re.IGNORECASE)
+A_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|>\s*)?" + _OPT_BOLD +
+                    r"(?:A|Ans|Answer)\s*(\d{1,6})?\s*[:.)]" + _OPT_BOLD + r"\s*(.*)$",
+                    re.IGNORECASE)
+
+
+def unbold(text: str) -> str:
+    """A label's text without a bold marker left unclosed by the label's removal."""
+    text = text.strip()
+    if text.endswith(("**", "__")) and text.count(text[-2:]) % 2 == 1:
+        text = text[:-2].rstrip()
+    return text
+
+
 def clean_title(text: str) -> str:
     """A heading or bold line without the emphasis around its label: ``**Q1:** What`` ->
     ``Q1: What``; leading emoji and bullets dropped."""

@@ -16,6 +16,7 @@ from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.model import Answer, Block, Choice, CodeBlock, Part, Question, Text
 from deckgen.parse.figures import figures
 from deckgen.parse.kinds import CHOICE_WORDING, asks, blanks, kind_of
+from deckgen.parse.labels import A_LINE, Q_LINE, unbold
 from deckgen.parse.repairs import Normalized
 
 _MARKER_AT = re.compile(r"\s*\d{1,9}[.)]( {1,4}(?! )|\s*$)")
@@ -143,6 +144,10 @@ class Reader:
         its paragraph with the start of the answer).
         """
         nodes = [n for n in nodes if n.map]
+        while nodes and nodes[-1].type == "hr":  # a --- between questions is no answer
+            nodes.pop()
+        while nodes and nodes[0].type == "hr" and not skip_lines:
+            nodes.pop(0)
         if not nodes:
             return None
         assert nodes[0].map is not None and nodes[-1].map is not None
@@ -163,8 +168,36 @@ class Reader:
         if any(n.type == "html_block" and DETAILS_OPEN.match(n.content or "")
                for node in nodes for n in node.walk()):
             self._read_question(q, [(n, 0) for n in nodes])
-        else:
-            q.answer = self.answer_from(nodes, skip_lines=skip_lines)
+            return
+        nodes, skip_lines = self._labelled_start(q, nodes, skip_lines)
+        q.answer = self.answer_from(nodes, skip_lines=skip_lines)
+        if q.answer is not None:  # "**Answer:** It is ..." : the label is not the answer
+            first, _, rest = q.answer.markdown.partition("\n")
+            m = A_LINE.match(first)
+            if m:
+                markdown = (unbold(m.group(2)) + ("\n" + rest if rest else "")).strip("\n")
+                q.answer = Answer(markdown, q.answer.loc) if markdown.strip() else None
+
+    def _labelled_start(self, q: QuestionDraft, nodes: list[SyntaxTreeNode], skip_lines: int
+                        ) -> tuple[list[SyntaxTreeNode], int]:
+        """``## Question 3: Caching`` then ``**Question:** What does ...?``: the labelled
+        question belongs to the question's text, up to its ``Answer:`` line."""
+        first = next((i for i, n in enumerate(nodes) if n.map), None)
+        if first is None or nodes[first].type != "paragraph" or skip_lines:
+            return nodes, skip_lines
+        node = nodes[first]
+        assert node.map is not None
+        lines = self.lines[node.map[0]:node.map[1]]
+        m = Q_LINE.match(lines[0])
+        if not m:
+            return nodes, skip_lines
+        answer_at = next((i for i, line in enumerate(lines) if A_LINE.match(line)), None)
+        text = "\n".join([unbold(m.group(2))] + [line.strip() for line in
+                                                  lines[1:answer_at or len(lines)]]).strip()
+        q.head = (q.head + "\n\n" + text).strip() if text else q.head
+        if answer_at is None:
+            return nodes[first + 1:], 0
+        return nodes[first:], answer_at
 
     def unattributed(self, node: SyntaxTreeNode) -> None:
         """A ``<details>`` answer before any question is worth a word; other text before the
