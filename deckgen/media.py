@@ -12,8 +12,53 @@ from deckgen.errors import Diagnostic, Location, Severity
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
 
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 3.5 MB PNG declaring 30000x30000 once took 7 GB to show
+MAX_SIDE = 20_000
+
+
+def image_size(data: bytes, suffix: str) -> tuple[int, int] | None:
+    """Width and height declared in an image's header, without decoding it (None: unknown)."""
+    try:
+        if suffix == ".png" and data[12:16] == b"IHDR":
+            return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        if suffix == ".gif" and len(data) >= 10:
+            return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+        if suffix == ".webp" and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            chunk = data[12:16]
+            if chunk == b"VP8X":
+                return (int.from_bytes(data[24:27], "little") + 1,
+                        int.from_bytes(data[27:30], "little") + 1)
+            if chunk == b"VP8L":
+                bits = int.from_bytes(data[21:25], "little")
+                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+            if chunk == b"VP8 ":
+                return (int.from_bytes(data[26:28], "little") & 0x3FFF,
+                        int.from_bytes(data[28:30], "little") & 0x3FFF)
+        if suffix in (".jpg", ".jpeg"):
+            i = 2
+            while i + 9 < len(data) and data[i] == 0xFF:
+                marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+                if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB,
+                              0xCD, 0xCE, 0xCF):
+                    return (int.from_bytes(data[i + 7:i + 9], "big"),
+                            int.from_bytes(data[i + 5:i + 7], "big"))
+                i += 2 + length
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
 def image_problem(data: bytes, suffix: str) -> str | None:
-    """Why these bytes cannot be the image their name says, or None (a cheap sanity check)."""
+    """Why these bytes cannot be the image their name says, or None (a cheap sanity check);
+    images too large to show safely (bytes, or pixels their header declares) are refused."""
+    if len(data) > MAX_IMAGE_BYTES:
+        return f"is {len(data) // (1024 * 1024)} MB; images over {MAX_IMAGE_BYTES // 2**20} MB " \
+            "are not packed"
+    size = image_size(data, suffix)
+    if size and (size[0] * size[1] > MAX_PIXELS or max(size) > MAX_SIDE):
+        return (f"declares {size[0]}x{size[1]} pixels; images over {MAX_PIXELS // 10**6} "
+                f"megapixels or {MAX_SIDE} pixels a side are not packed")
     if suffix == ".png" and not (data.startswith(b"\x89PNG\r\n\x1a\n") and b"IHDR" in data[:40]
                                  and b"IEND" in data[-16:]):
         return "is not a complete PNG file"
@@ -95,6 +140,19 @@ class MediaStore:
         if problem:
             self.diagnostics.append(Diagnostic(loc, f"image '{src}' {problem}", "bad-image"))
             return None
+        if resolved.suffix.lower() == ".svg":
+            from deckgen.render.svg import sanitize_svg
+            cleaned, removed = sanitize_svg(data)
+            if cleaned is None:
+                self.diagnostics.append(Diagnostic(loc, f"image '{src}' {removed[0]}",
+                                                   "bad-image"))
+                return None
+            if removed:
+                self.diagnostics.append(Diagnostic(
+                    loc, f"image '{src}': removed {', '.join(sorted(set(removed)))} (scripts, "
+                    "event handlers and outside references never reach a card)",
+                    "svg-sanitized", Severity.WARNING))
+            data = cleaned
         name = self.add_bytes(data, resolved.suffix, str(target))
         self._by_path[resolved] = name
         return name
