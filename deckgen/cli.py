@@ -113,7 +113,9 @@ def _with_print_flags(cfg, printing: dict):
               "'formats' in deckgen.toml).")
 @click.option("--rerun", is_flag=True, help="Run every cell again, ignoring cached results.")
 @click.option("--no-exec", is_flag=True,
-              help="Run no code: use cached results only, and say which are missing.")
+              help="For a bank you did not write: run no code (use cached results only and "
+              "say which are missing), keep its files and outputs inside its folder, ignore "
+              "its templates.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes for cells (default: 2, or 'jobs' in deckgen.toml).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
@@ -132,6 +134,10 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats), jobs=jobs)
         cfg = _with_print_flags(cfg, printing)
+        if no_exec:
+            cfg, set_aside = config.untrusted(cfg, out is not None)
+            for note in set_aside:
+                click.secho(note, fg="yellow", err=True)
         result = run_build(cfg, strict=strict, rerun=rerun, execute=not no_exec,
                            progress=_progress_bar(quiet))
     except BuildFailed as exc:
@@ -234,12 +240,15 @@ def check(source, strict) -> None:
               help="Where the last build is (default: build/, or 'out' in deckgen.toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the preview as JSON.")
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged notes.")
-def diff(source, out, as_json, show_all) -> None:
+@click.option("--no-exec", is_flag=True,
+              help="Run no code: use cached results only (for banks you did not write).")
+def diff(source, out, as_json, show_all, no_exec) -> None:
     """Preview what importing a new build into Anki will do.
 
     Compares the bank as it is now with the last package in the output directory: which
     notes are new, updated (and which fields), unchanged or orphaned (no longer in the
-    source; Anki keeps them). Cells run only if their results are not cached. Writes nothing.
+    source; Anki keeps them). Cells run only if their results are not cached (with
+    --no-exec, none runs). Writes nothing.
     """
     import json as jsonlib
 
@@ -250,10 +259,12 @@ def diff(source, out, as_json, show_all) -> None:
 
     try:
         cfg = config.override(_load(source), out=out)
+        if no_exec:
+            cfg, _ = config.untrusted(cfg, out is not None)
         gathered = gather(cfg)
         if gathered.errors:
             raise BuildFailed(gathered.diagnostics)
-        deck, diags, _ = make_deck(cfg, gathered)
+        deck, diags, _ = make_deck(cfg, gathered, execute=not no_exec)
         if any(d.severity is Severity.ERROR for d in diags):
             raise BuildFailed(diags)
     except BuildFailed as exc:
