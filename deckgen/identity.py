@@ -189,6 +189,14 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
         left = [(key, text) for q, p, key, text in items if key not in result]
         free = [i for i in pool if i not in claimed]
         scored = []
+        if left and free and len(left) * len(free) > MAX_PAIRS:
+            first = next(p for q, p, key, _ in items if key not in result)
+            diags.append(Diagnostic(
+                first.loc, f"{len(left)} questions or parts changed or moved while "
+                f"{len(free)} earlier ones are gone: too many to compare one by one, so only "
+                "unchanged text kept its note; the others become new notes (their review "
+                "history stays with the old ones). Build after smaller edits to keep it",
+                "identity-limit", Severity.WARNING))
         if left and free and len(left) * len(free) <= MAX_PAIRS:
             for key, text in left:
                 for i in free:

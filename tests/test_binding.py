@@ -256,3 +256,14 @@ def test_diff_does_not_call_a_renumbered_note_updated(tmp_path, monkeypatch):
     import json
     assert json.loads(result.output)["counts"] == {"new": 1, "updated": 0, "unchanged": 5,
                                                    "orphaned": 0}
+
+
+def test_when_too_many_edits_to_compare_the_build_says_so(tmp_path, monkeypatch):
+    import deckgen.identity as identity
+
+    bank = make(tmp_path)
+    monkeypatch.setattr(identity, "MAX_PAIRS", 3)
+    (bank / "q.md").write_text(questions_md([q.replace("?", " exactly?") for q in QUESTIONS]))
+    _, diags = read(bank)
+    [d] = [d for d in diags if d.code == "identity-limit"]
+    assert d.severity.value == "warning" and d.loc.line == 3
