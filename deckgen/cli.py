@@ -395,8 +395,8 @@ def list_(source) -> None:
         click.secho(f"{bank.path}: {bank.style} style ({how}), {len(bank.questions)} "
                     f"questions, {cards} cards", bold=True)
         rows = [(q.section, q.key(part), part.kind.value + (
-                    f" ({len(part.choices)} options)" if part.choices else
-                    f" ({part.blanks} blanks)" if part.blanks else ""),
+                    f" ({_count(len(part.choices), 'option')})" if part.choices else
+                    f" ({_count(part.blanks, 'blank')})" if part.blanks else ""),
                  "answered" if part.answer else "-", first_words(q, part), part.loc.line)
                 for q in bank.questions for part in q.parts]
         key_w = max((len(r[1]) for r in rows), default=3)
@@ -412,6 +412,10 @@ def list_(source) -> None:
                                                             "encoding")]
     _print_diagnostics(errors)
     sys.exit(1 if errors else 0)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def cfg_style(cfg, bank) -> str | None:
