@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deckgen.atomic import Staging
+from deckgen.atomic import DiskError, Staging, reason, recover, sha256
 from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.ids import note_guid
 from deckgen.model import Answer, Bank, Figure, Part, Question, Text
@@ -86,35 +86,223 @@ class Entry:
                 ("guid", "file", "key", "text")}
 
 
+_ENTRY_TYPES: dict[str, type] = {"guid": str, "file": str, "key": str, "text": str,
+                                  "question": str, "answer": str, "answered_question": str,
+                                  "blanks": int, "removed": bool, "answer_key": str}
+"""Every field of an entry in the lock file, with its JSON type (tests keep it in line with
+``Entry``)."""
+_REQUIRED = ("guid", "file", "key", "text")
+_NON_EMPTY = ("guid", "file", "key")
+_TOP_KEYS = {"version", "notes", "note_types"}
+MAX_PROBLEMS = 8
+"""At most this many problems are listed in one lock error (then "and N more")."""
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false",
+            int: "a whole number", float: "a number", type(None): "null"}.get(type(value),
+                                                                           "a value")
+
+
+_SPACE = re.compile(r"[ \t\n\r,:]*")
+"""What separates JSON values (commas and colons included: the text parses already)."""
+
+
+def _entry_lines(text: str) -> list[int] | None:
+    """The line on which each entry of the top-level ``notes`` list starts (``text`` is valid
+    JSON); None if it is not an object with such a list."""
+    decoder = json.JSONDecoder()
+
+    def skip(i: int) -> int:
+        m = _SPACE.match(text, i)
+        return m.end() if m else i
+
+    lines: list[int] | None = None
+    try:
+        i = skip(0)
+        if text[i] != "{":
+            return None
+        i = skip(i + 1)
+        while text[i] != "}":
+            name, i = decoder.raw_decode(text, i)
+            i = skip(i)
+            if name == "notes" and text[i] == "[":
+                lines, line, at = [], 1, 0
+                i = skip(i + 1)
+                while text[i] != "]":
+                    line += text.count("\n", at, i)
+                    at = i
+                    lines.append(line)
+                    _, i = decoder.raw_decode(text, i)
+                    i = skip(i)
+                i += 1
+            else:
+                _, i = decoder.raw_decode(text, i)
+            i = skip(i)
+    except (IndexError, ValueError):
+        return None
+    return lines
+
+
+def validate(data: Any) -> list[tuple[int | None, str]]:
+    """What is wrong with a parsed lock file: (entry index or None, problem) pairs; empty if
+    nothing is. Duplicate GUIDs are reported by ``duplicates``."""
+    if not isinstance(data, dict):
+        return [(None, f"the lock must be a JSON object, not {_json_type(data)}")]
+    problems: list[tuple[int | None, str]] = []
+    version = data.get("version")
+    if "version" not in data:
+        problems.append((None, "'version' is missing"))
+    elif type(version) is not int or version != LOCK_VERSION:
+        problems.append((None, f"unknown lock version {json.dumps(version)[:40]} (this "
+                         f"deckgen reads version {LOCK_VERSION})"))
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append((None, f"unknown key {key!r} at the top level"))
+    if "note_types" in data:
+        types = data["note_types"]
+        if not isinstance(types, dict) or not all(
+                isinstance(k, str) and type(v) is int for k, v in types.items()):
+            problems.append((None, "'note_types' must map names to whole numbers"))
+    notes = data.get("notes")
+    if "notes" not in data:
+        problems.append((None, "'notes' is missing"))
+        return problems
+    if not isinstance(notes, list):
+        problems.append((None, f"'notes' must be a list of entries, not {_json_type(notes)}"))
+        return problems
+    if not notes:
+        problems.append((None, "'notes' is empty: deckgen never writes a lock without notes"))
+    for i, entry in enumerate(notes):
+        if not isinstance(entry, dict):
+            problems.append((i, f"an entry must be an object, not {_json_type(entry)}"))
+            continue
+        for name in _REQUIRED:
+            if name not in entry:
+                problems.append((i, f"'{name}' is missing"))
+        for name, value in entry.items():
+            want = _ENTRY_TYPES.get(name)
+            if want is None:
+                problems.append((i, f"unknown field {name!r}"))
+            elif type(value) is not want:  # no bool for a number here, no number for a bool
+                problems.append((i, f"'{name}' must be {_json_type(want())}, not "
+                                 f"{json.dumps(value, ensure_ascii=False)[:40]}"))
+            elif name in _NON_EMPTY and not entry[name].strip():
+                problems.append((i, f"'{name}' is empty"))
+            elif name == "blanks" and entry[name] < 0:
+                problems.append((i, f"'blanks' must not be negative ({value})"))
+    return problems
+
+
+def duplicates(entries: list[Entry]) -> list[list[int]]:
+    """Indexes of the entries that share a GUID, one list per GUID (in file order)."""
+    by_guid: dict[str, list[int]] = {}
+    for i, e in enumerate(entries):
+        by_guid.setdefault(e.guid, []).append(i)
+    return [ix for ix in by_guid.values() if len(ix) > 1]
+
+
 @dataclass
 class Lock:
     path: Path
     entries: list[Entry] = field(default_factory=list)
+    note_types: dict[str, int] = field(default_factory=dict)
+    """Optional ``note_types`` of the lock file (name -> Anki note-type id), kept as read."""
+    origin: str | None = field(default=None, repr=False)
+    """SHA-256 of the lock file as read ("" if there was none); None if not read from disk.
+    Writing refuses to replace a lock that changed on disk since it was read."""
 
     @classmethod
     def read(cls, path: Path) -> Lock:
-        """The lock file, or an empty one if absent; an unreadable lock is an error, never
-        silently replaced (that would give every note a new identity)."""
-        if not path.exists():
-            return cls(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != LOCK_VERSION:
-                raise ValueError(f"unknown lock version {data.get('version')!r}")
-            return cls(path, [Entry(**e) for e in data["notes"]])
-        except (ValueError, KeyError, TypeError) as exc:
-            from deckgen.errors import SourceError
-            raise SourceError(f"cannot read the lock file ({exc}); restore it from version "
-                              "control, or delete it to start identities afresh (notes already "
-                              "in Anki would then be duplicated)", Location(str(path), 1),
-                              "lock-unreadable") from exc
+        """The lock file, or an empty one if absent; an unreadable or malformed lock is an
+        error naming what is wrong, never silently replaced (that would give every note a new
+        identity). A commit that a killed deckgen left unfinished in the lock's folder is
+        finished first (atomic.py)."""
+        from deckgen.errors import SourceError
 
-    def write(self, staging: Staging) -> None:
+        recover(path.parent)
+        shown_path = str(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return cls(path, origin="")
+        except OSError as exc:
+            raise SourceError(f"cannot read the lock file: {reason(exc)}",
+                              Location(shown_path, 1), "lock-unreadable") from exc
+        advice = ("; restore it from version control, or delete it to start identities "
+                  "afresh (notes already in Anki would then be duplicated)")
+        try:
+            text = raw.decode("utf-8")
+            data = json.loads(text)
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+            line = getattr(exc, "lineno", 1)
+            raise SourceError(f"cannot read the lock file ({exc}){advice}",
+                              Location(shown_path, line), "lock-unreadable") from exc
+        problems = validate(data)
+        if problems:
+            lines = _entry_lines(text) or []
+
+            def where(i: int | None) -> str:
+                if i is None:
+                    return ""
+                entry = data["notes"][i]
+                key = entry.get("key") if isinstance(entry, dict) else None
+                said = ([f"key {key}"] if isinstance(key, str) and key.strip() else []) + \
+                    ([f"line {lines[i]}"] if i < len(lines) else [])
+                return f"entry {i + 1}" + (f" ({', '.join(said)})" if said else "") + ": "
+
+            shown = [where(i) + p for i, p in problems[:MAX_PROBLEMS]]
+            if len(problems) > MAX_PROBLEMS:
+                shown.append(f"and {len(problems) - MAX_PROBLEMS} more")
+            first = next((i for i, _ in problems if i is not None and i < len(lines)), None)
+            raise SourceError("the lock file is malformed: " + "; ".join(shown) + advice,
+                              Location(shown_path, lines[first] if first is not None else 1),
+                              "lock-unreadable")
+        entries = [Entry(**e) for e in data["notes"]]
+        dups = duplicates(entries)
+        if dups:
+            lines = _entry_lines(text) or []
+
+            def entry_at(i: int) -> str:
+                e = entries[i]
+                line = f", line {lines[i]} of the lock" if i < len(lines) else ""
+                return f"key {e.key} of {e.file}{' (removed)' if e.removed else ''}{line}"
+
+            said = [f"'{entries[ix[0]].guid}' is given to " + " and ".join(map(entry_at, ix))
+                    for ix in dups[:MAX_PROBLEMS]]
+            if len(dups) > MAX_PROBLEMS:
+                said.append(f"and {len(dups) - MAX_PROBLEMS} more")
+            first = dups[0][1]
+            raise SourceError(
+                "the lock file gives one GUID to several notes (a bad merge?): "
+                + "; ".join(said) + ". Importing would overwrite one note, and its review "
+                "history, with another: keep one entry per GUID (delete the others, whose "
+                "questions then get new notes) or restore the lock from version control",
+                Location(shown_path, lines[first] if first < len(lines) else 1),
+                "duplicate-guid")
+        return cls(path, entries, dict(data.get("note_types", {})),
+                   hashlib.sha256(raw).hexdigest())
+
+    def text(self) -> str:
         notes = [e.to_json() for e in sorted(self.entries, key=lambda e: (e.file, e.removed,
                                                                         _key_order(e.key)))]
-        text = '{\n "version": %d,\n "notes": [\n' % LOCK_VERSION + ",\n".join(
+        types = (' "note_types": %s,\n' % json.dumps(self.note_types, sort_keys=True,
+                                                      ensure_ascii=False)
+                 if self.note_types else "")
+        return '{\n "version": %d,\n' % LOCK_VERSION + types + ' "notes": [\n' + ",\n".join(
             "  " + json.dumps(n, ensure_ascii=False, sort_keys=True) for n in notes) + "\n ]\n}\n"
-        staging.stage_bytes(self.path, text.encode("utf-8"))
+
+    def write(self, staging: Staging) -> None:
+        """Stage the lock file (the staging commits it with the rest). Raises DiskError if the
+        file changed on disk since it was read (another deckgen, a checkout): replacing it
+        would lose that change."""
+        if self.origin is not None:
+            now = sha256(self.path) or ""
+            if now != self.origin:  # an OSError too, so every caller reports it (cli.py)
+                raise DiskError("the lock file changed while deckgen was running (another "
+                                "deckgen, or a checkout?); nothing was written: run the "
+                                "command again", loc=Location(str(self.path), 1),
+                                code="lock-changed")
+        staging.stage_bytes(self.path, self.text().encode("utf-8"), anchor=True)
 
 
 def _key_order(key: str) -> list[int]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from deckgen import shapes
 from deckgen.answers import attach, read_answers, scan_inline, unanswered
 from deckgen.binding import bind
-from deckgen.atomic import Staging
+from deckgen.atomic import Staging, disk_error, disk_faults_reported, recover
 from deckgen.config import Config
 from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Location, Severity
 from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign, record_answers
@@ -205,16 +205,23 @@ def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: 
     return deck, list(dict.fromkeys(diags)), executed
 
 
+@disk_faults_reported("previous outputs were kept")
 def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bool = True,
           progress: Progress | None = None) -> BuildResult:
     """Gather, validate, compute, then write every requested format.
 
     If nothing the build reads has changed since the last successful build and its outputs
-    are untouched, nothing is parsed, run or written.
+    are untouched, nothing is parsed, run or written. Outputs, the lock file and the record
+    of the build are committed together (atomic.py); a disk fault is a DiskError naming the
+    file, never a traceback.
     """
     from deckgen import uptodate
     from deckgen.render import registry
 
+    # first of all, finish (or clean up after) a build that was killed
+    recover(cfg.root, cfg.out, *dict.fromkeys(p.parent for p in (*cfg.sources, *cfg.answers)),
+            deep=[cfg.cache_dir])
+    # the inputs as they are before anything reads them: what this build records as built
     fp = uptodate.fingerprint(cfg, {"strict": strict, "execute": execute,
                                     "formats": list(cfg.formats)})
     record = None if rerun else uptodate.up_to_date(cfg, fp)
@@ -241,10 +248,16 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
         from deckgen.render.pdf import print_options
         options["print"] = print_options(cfg.print_options)
     notes: list[str] = []
+    summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
+               "media": len(deck.media)}
     try:
         for fmt, renderer in outputs.items():
             path = cfg.out / f"{cfg.slug}{renderer.suffix}"
-            renderer(deck, path, staging, options)
+            try:
+                renderer(deck, path, staging, options)
+            except OSError as exc:  # the file it names, else the output it was making
+                raise disk_error(exc.filename or path, exc,
+                                 then="previous outputs were kept") from exc
             written[fmt] = path
             notes.extend(getattr(renderer, "notes", lambda: [])())
             diags.extend(getattr(renderer, "diagnostics", lambda: [])())
@@ -253,15 +266,12 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
             raise BuildFailed(diags)
         assert gathered.identities is not None
         gathered.identities.lock.write(staging)
-        replaced = staging.commit()  # every output, its state and the lock, together
+        uptodate.stage(staging, cfg, fp, written, summary,
+                       [d for d in diags if d.code != "not-computed"])
+        # every output, its state, the lock and the build's record, together
+        replaced = staging.commit()
     finally:
         staging.abort()
     changed = {fmt: replaced.get(path, False) for fmt, path in written.items()}
-    summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
-               "media": len(deck.media)}
-    # fingerprint again: the lock file may just have been written
-    uptodate.save(cfg, uptodate.fingerprint(cfg, {"strict": strict, "execute": execute,
-                                                  "formats": list(cfg.formats)}),
-                  written, summary, [d for d in diags if d.code != "not-computed"])
     return BuildResult(written, changed, diags, executed, summary, deck,
                        gathered.identities.removed, notes=notes)

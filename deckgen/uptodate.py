@@ -1,4 +1,16 @@
-"""Skip a build whose inputs and outputs are exactly as the last successful build left them."""
+"""Skip a build whose inputs and outputs are exactly as the last successful build left them.
+
+The record (``<out>/.deckgen-build.json``) is committed with the outputs and the lock file, in
+one commit (atomic.py). It holds the fingerprint of the inputs taken *before* the build read
+them: a file saved while the build runs makes the next build's fingerprint differ, so that
+build runs (a save is never recorded as built). The lock file is left out of the fingerprint,
+since the build itself rewrites it; the record holds the digest of the lock the build wrote
+instead, so a lock changed since (a checkout) makes the next build run too.
+
+The record is data like any file in a build folder (it may have come with a bank): anything
+not of the expected shape is no record, and the fingerprint includes the identity of the bank
+folder on this machine, so a record shipped with a bank never matches.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import deckgen
-from deckgen.atomic import write_bytes_atomic
+from deckgen.atomic import Staging, sha256
 from deckgen.config import Config
 from deckgen.errors import Diagnostic, Location, Severity
+from deckgen.identity import LOCK_NAME
 
 RECORD_NAME = ".deckgen-build.json"
+RECORD_VERSION = 2
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+SUMMARY_KEYS = ("cards", "answered", "media")
 
 
 def _files(root: Path, skip: list[Path]) -> list[Path]:
@@ -27,18 +43,25 @@ def _files(root: Path, skip: list[Path]) -> list[Path]:
     return out
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def lock_path(cfg: Config) -> Path:
+    return cfg.root / LOCK_NAME
 
 
 def fingerprint(cfg: Config, options: dict[str, Any]) -> str:
-    """Hash of everything a build reads: the bank directory's files (questions, answers,
-    figures, lock, settings), template overrides, the default templates, deckgen's own code
-    and the build options."""
+    """Hash of everything a build reads but the lock file: the bank directory's files
+    (questions, answers, figures, settings), template overrides, the default templates,
+    deckgen's own code and the build options. Take it before the build reads anything."""
     h = hashlib.sha256()
+    try:
+        st = os.stat(cfg.root)
+        here = [st.st_dev, st.st_ino]  # this copy of the bank, on this machine
+    except OSError:
+        here = []
     h.update(json.dumps({"version": deckgen.__version__, "options": options,
-                         "config": repr(cfg)}, sort_keys=True, default=str).encode())
+                         "config": repr(cfg), "bank": here, "record": RECORD_VERSION},
+                        sort_keys=True, default=str).encode())
     skip = [cfg.out.resolve()]
+    lock = lock_path(cfg)
     package = Path(deckgen.__file__).parent
     roots = [cfg.root, package]
     try:
@@ -50,9 +73,13 @@ def fingerprint(cfg: Config, options: dict[str, Any]) -> str:
         roots.append(cfg.templates)
     for root in roots:
         for path in _files(root, skip):
-            if path.suffix in (".pyc",):
+            if path.suffix in (".pyc",) or path == lock:
                 continue
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+            try:
+                data = path.read_bytes()
+            except OSError:  # unreadable (or gone meanwhile): the build will say so
+                data = b"\0unreadable"
+            h.update(str(path.relative_to(root)).encode() + b"\0" + data + b"\0")
     return h.hexdigest()
 
 
@@ -60,33 +87,79 @@ def record_path(cfg: Config) -> Path:
     return cfg.out / RECORD_NAME
 
 
+def _is_int(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _valid(record: Any) -> bool:
+    """Whether a parsed record has the shape ``stage`` writes (diagnostics aside)."""
+    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
+        return False
+    if not isinstance(record.get("fingerprint"), str) or \
+            not isinstance(record.get("lock"), str):
+        return False
+    outputs = record.get("outputs")
+    if not isinstance(outputs, dict) or not all(
+            isinstance(fmt, str) and isinstance(v, list) and len(v) == 2 and
+            all(isinstance(x, str) for x in v) for fmt, v in outputs.items()):
+        return False
+    summary = record.get("summary")
+    return isinstance(summary, dict) and set(summary) == set(SUMMARY_KEYS) and \
+        all(_is_int(v) for v in summary.values()) and \
+        isinstance(record.get("diagnostics"), list)
+
+
 def up_to_date(cfg: Config, fp: str) -> dict[str, Any] | None:
-    """The last build's record if nothing changed since (outputs included), else None."""
+    """The last build's record if nothing changed since (outputs and lock included), else
+    None (also for a record that is missing, unreadable or of the wrong shape)."""
+    path = record_path(cfg)
     try:
-        record = json.loads(record_path(cfg).read_text())
-    except (OSError, ValueError):
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            return None
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
         return None
-    if record.get("fingerprint") != fp:
+    if not _valid(record) or record["fingerprint"] != fp:
         return None
-    for path, digest in record.get("outputs", {}).values():
-        p = Path(path)
-        if not p.is_file() or _sha(p) != digest:
+    if sha256(lock_path(cfg)) != record["lock"]:
+        return None
+    try:
+        record["diagnostics"] = diagnostics_of(record)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    for p, digest in record["outputs"].values():
+        if sha256(Path(p)) != digest:
             return None
     return record
 
 
-def save(cfg: Config, fp: str, written: dict[str, Path], summary: dict[str, Any],
-         diagnostics: list[Diagnostic]) -> None:
-    record = {"fingerprint": fp,
-              "outputs": {fmt: [str(p), _sha(p)] for fmt, p in written.items()},
+def stage(staging: Staging, cfg: Config, fp: str, written: dict[str, Path],
+          summary: dict[str, Any], diagnostics: list[Diagnostic]) -> None:
+    """Stage the record of this build (to be committed with its outputs and the lock)."""
+    lock = lock_path(cfg)
+    record = {"version": RECORD_VERSION, "fingerprint": fp,
+              "lock": staging.digest(lock) or sha256(lock) or "",
+              "outputs": {fmt: [str(p), staging.digest(p) or sha256(p) or ""]
+                          for fmt, p in written.items()},
               "summary": summary,
               "diagnostics": [dict(asdict(d), severity=d.severity.value) for d in diagnostics]}
-    write_bytes_atomic(record_path(cfg), json.dumps(record, indent=1).encode())
+    staging.stage_bytes(record_path(cfg), json.dumps(record, indent=1).encode())
 
 
 def diagnostics_of(record: dict[str, Any]) -> list[Diagnostic]:
+    """The diagnostics a record keeps (already parsed ones are returned as they are)."""
     out = []
     for d in record.get("diagnostics", []):
-        loc = Location(**d["loc"]) if d.get("loc") else None
+        if isinstance(d, Diagnostic):
+            out.append(d)
+            continue
+        loc = d.get("loc")
+        if loc is not None:
+            if not (isinstance(loc, dict) and set(loc) == {"path", "line"} and
+                    isinstance(loc["path"], str) and _is_int(loc["line"])):
+                raise ValueError("bad location")
+            loc = Location(loc["path"], loc["line"])
+        if not isinstance(d["message"], str) or not isinstance(d["code"], str):
+            raise ValueError("bad diagnostic")
         out.append(Diagnostic(loc, d["message"], d["code"], Severity(d["severity"])))
     return out
