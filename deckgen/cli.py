@@ -273,7 +273,12 @@ def diff(source, out, as_json, show_all, no_exec) -> None:
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
-    changes = compare(deck, cfg.out / f"{cfg.slug}.apkg")
+    try:
+        changes = compare(deck, cfg.out / f"{cfg.slug}.apkg")
+    except OSError as exc:
+        click.secho(f"cannot read the last build {exc.filename or cfg.out}: "
+                    f"{exc.strerror or exc}", fg="red", err=True)
+        sys.exit(1)
     counts = {k: sum(c.what == k for c in changes)
               for k in ("new", "updated", "unchanged", "orphaned")}
     if as_json:
@@ -367,11 +372,15 @@ def calibrate(source, out, **printing) -> None:
     try:
         cfg = _with_print_flags(config.override(_load(source), out=out), printing)
         pdf = calibration_pdf(make_options(cfg.print_options), cfg.templates)
+        path = cfg.out / "calibration.pdf"
+        write_bytes_atomic(path, pdf)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
-    path = cfg.out / "calibration.pdf"
-    write_bytes_atomic(path, pdf)
+    except OSError as exc:
+        click.secho(f"cannot write {exc.filename or cfg.out}: {exc.strerror or exc}", fg="red",
+                    err=True)
+        sys.exit(1)
     click.echo(f"{path} written: print it double-sided at 100% (not fit to page)")
 
 
@@ -473,8 +482,11 @@ def renumber(source, write) -> None:
     try:
         apply(changes, gathered, staging)
         staging.commit()
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
     except (OSError, ValueError) as exc:
-        click.secho(f"renumber: {exc}; nothing was changed", fg="red", err=True)
+        click.secho(f"renumber: {exc}", fg="red", err=True)
         sys.exit(1)
     finally:
         staging.abort()
@@ -519,6 +531,9 @@ def accept(keys, source, accept_all) -> None:
         try:
             gathered.identities.lock.write(staging)
             staging.commit()
+        except DeckgenError as exc:
+            click.secho(str(exc), fg="red", err=True)
+            sys.exit(1)
         except OSError as exc:
             click.secho(f"accept: cannot write the lock file: {exc}", fg="red", err=True)
             sys.exit(1)
