@@ -331,8 +331,12 @@ def anki_query(guids: list[str]) -> str:
     return " OR ".join(f'"Source:*{search_id(g)}*"' for g in guids)
 
 
-def assign(banks: list[Bank], lock: Lock) -> Identities:
-    """Match the banks' parts to the lock's entries (updating the lock in memory)."""
+def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
+    """Match the banks' parts to the lock's entries (updating the lock in memory).
+
+    ``salt`` (the deck's name) enters the GUIDs of new notes, so that two banks never give
+    the same GUID to their notes; GUIDs already in the lock never change.
+    """
     diags: list[Diagnostic] = []
     blanks_before = {e.guid: e.blanks for e in lock.entries if not e.removed}
     by_guid = {e.guid: e for e in lock.entries}
@@ -359,7 +363,9 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
                                             "duplicate-id"))
                     continue
                 seen_ids[p.id] = p.loc
-                guid = note_guid("id", p.id)
+                guid = note_guid("id", p.id)  # as deckgen made it before GUIDs had a salt
+                if guid not in by_guid:
+                    guid = note_guid(f"{salt}\x1eid" if salt else "id", p.id)
                 result[key] = guid
                 for i in pool:
                     if lock.entries[i].guid == guid:
@@ -403,11 +409,14 @@ def assign(banks: list[Bank], lock: Lock) -> Identities:
         for q, p, key, text in items:  # 4. new notes, and the updated lock entries
             got = result.get(key)
             if got is None:
-                guid = note_guid(file, key)
+                # salted with the deck's name: two banks that both have a question 1 in a
+                # questions.md must not share a note in one collection
+                base = f"{salt}\x1e{file}" if salt else file
+                guid = note_guid(base, key)
                 n = 1
                 while guid in used:
                     n += 1
-                    guid = note_guid(file, f"{key}#{n}")
+                    guid = note_guid(base, f"{key}#{n}")
                 entry = Entry(guid, file, key, text)
                 new_entries.append(entry)
             elif isinstance(got, str):

@@ -63,7 +63,7 @@ def gather(cfg: Config) -> Gathered:
     diags.extend(problems)
     identities = None
     try:
-        identities = assign(banks, Lock.read(cfg.root / LOCK_NAME))
+        identities = assign(banks, Lock.read(cfg.root / LOCK_NAME), cfg.name)
         diags.extend(identities.diagnostics)
     except DeckgenError as exc:
         diags.append(exc.diagnostic)
@@ -94,6 +94,19 @@ def gather(cfg: Config) -> Gathered:
         diags.extend(check_print_options(cfg.print_options,
                                          print_table_location(cfg.config_file, shown)))
     return Gathered(banks, diags, identities, ambiguous)
+
+
+def _own_note_types(cfg: Config, gathered: Gathered) -> dict[str, int] | None:
+    """The note-type ids of a bank with its own templates: made once, kept in its lock."""
+    if cfg.templates is None or gathered.identities is None:
+        return None
+    lock = gathered.identities.lock
+    if not {"basic", "cloze"} <= set(lock.note_types):
+        import secrets
+        # Anki's ids are epoch milliseconds in practice; any positive 63-bit id is accepted
+        lock.note_types = {"basic": 1 << 40 | secrets.randbits(39),
+                           "cloze": 1 << 40 | secrets.randbits(39)}
+    return lock.note_types
 
 
 def answers_files(cfg: Config) -> tuple[dict[Path, list[Path]], list[Diagnostic]]:
@@ -243,7 +256,8 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     written: dict[str, Path] = {}
     staging = Staging()
     options: dict = {"templates": cfg.templates, "cache": cfg.cache_dir,
-                     "description": cfg.description}
+                     "description": cfg.description,
+                     "note_types": _own_note_types(cfg, gathered)}
     if "pdf" in outputs:
         from deckgen.render.pdf import print_options
         options["print"] = print_options(cfg.print_options)

@@ -267,3 +267,19 @@ def test_when_too_many_edits_to_compare_the_build_says_so(tmp_path, monkeypatch)
     _, diags = read(bank)
     [d] = [d for d in diags if d.code == "identity-limit"]
     assert d.severity.value == "warning" and d.loc.line == 3
+
+
+def test_new_guids_differ_between_banks_but_guids_in_the_lock_never_change(tmp_path):
+    from deckgen.identity import Entry, Lock, assign
+    from deckgen.ids import note_guid
+    from deckgen.parse import read_bank
+
+    (tmp_path / "q.md").write_text("1. What? <!-- id: what -->\n\n---\n\n2. Why?\n")
+    bank, _ = read_bank(tmp_path / "q.md", "q.md")
+    a = assign([bank], Lock(tmp_path / "a.lock"), "Deck A").guids
+    b = assign([bank], Lock(tmp_path / "b.lock"), "Deck B").guids
+    assert a[("q.md", "1")] != b[("q.md", "1")] and a[("q.md", "2")] != b[("q.md", "2")]
+    old = Lock(tmp_path / "old.lock", [Entry(note_guid("id", "what"), "q.md", "1", "What?"),
+                                       Entry(note_guid("q.md", "2"), "q.md", "2", "Why?")])
+    kept = assign([bank], old, "Deck A").guids
+    assert kept == {("q.md", "1"): note_guid("id", "what"), ("q.md", "2"): note_guid("q.md", "2")}
