@@ -213,11 +213,30 @@ def load(target: Path | None = None) -> Config:
         raise ConfigError("'description' must be a non-empty string",
                           Location(str(cfg_path), _line_of(text, "description")), "config")
     templates = data.get("templates")
+    if templates is not None and (not isinstance(templates, str) or not templates.strip()):
+        raise ConfigError("'templates' must be a directory name (a string)",
+                          Location(str(cfg_path), _line_of(text, "templates")), "config")
+
+    def number(key: str, default, kinds: tuple, low: float, high: float, what: str):
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, kinds) or \
+                not (low <= value <= high):  # also false for nan
+            raise ConfigError(f"'{key}' must be {what}",
+                              Location(str(cfg_path), _line_of(text, key)), "config")
+        return value
+
+    timeout = float(number("timeout", 60, (int, float), 1e-3, 86400,
+                           "a number of seconds from 0.001 to 86400"))
+    jobs = number("jobs", default_jobs(), (int,), 1, 64, "a whole number from 1 to 64")
+    memory_mb = number("memory_mb", 4096, (int,), 256, 1 << 20,
+                       "a whole number of MiB from 256 to 1048576")
+    if "print" in data and not isinstance(data["print"], dict):
+        raise ConfigError("[print] must be a table of settings",
+                          Location(str(cfg_path), _line_of(text, "print")), "config")
     cfg = Config(root=root, sources=sources, answers=answers, name=name, out=out,
                  formats=formats,
                  templates=(root / templates) if templates else None,
-                 timeout=float(data.get("timeout", 60)), jobs=int(data.get("jobs", default_jobs())),
-                 memory_mb=int(data.get("memory_mb", 4096)),
+                 timeout=timeout, jobs=jobs, memory_mb=memory_mb,
                  config_file=cfg_path if cfg_path.is_file() else None,
                  print_options=dict(data.get("print", {})),
                  styles=_styles(data["style"], cfg_path, text) if "style" in data else (),

@@ -51,6 +51,7 @@ def gather(cfg: Config) -> Gathered:
     Identities come first (from the questions and the lock file), so that answers can follow
     their questions' identities rather than their numbers (binding.py).
     """
+    from deckgen.execute.runner import check_cells
     from deckgen.parse import read_bank
 
     diags: list[Diagnostic] = []
@@ -88,6 +89,7 @@ def gather(cfg: Config) -> Gathered:
         diags.extend(unanswered(bank))
         diags.extend(shapes.check_answers(bank))
         diags.extend(_check_figures(bank, cfg))
+        diags.extend(check_cells(bank))
     if "pdf" in cfg.formats:  # a bad [print] setting is found before any cell runs
         from deckgen.render.pdf import check_print_options, print_table_location
         shown = display_path(cfg.config_file) if cfg.config_file else None

@@ -196,3 +196,17 @@ def test_style_of_the_wrong_type(tmp_path):
 
 def test_styles_are_the_five_names():
     assert STYLES == ("auto", "numbered", "heading", "bold", "labelled")
+
+
+@pytest.mark.parametrize("line", ['timeout = nan', 'timeout = inf', 'timeout = -1',
+                                  'timeout = "abc"', 'jobs = "abc"', 'jobs = true', 'jobs = 0',
+                                  'memory_mb = 12.5', 'memory_mb = 1', 'print = 3',
+                                  'templates = 7'])
+def test_bad_numbers_and_types_are_located_errors(tmp_path, line):
+    bank = tmp_path / "b"
+    bank.mkdir()
+    (bank / "q.md").write_text("1. What?\n")
+    (bank / "deckgen.toml").write_text(f'name = "T"\n{line}\n')
+    with pytest.raises(ConfigError) as info:
+        config.load(bank)
+    assert info.value.diagnostic.loc.line == 2
