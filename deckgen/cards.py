@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +13,8 @@ from deckgen.ids import note_guid
 from deckgen.media import MediaStore
 from deckgen.model import Answer, Bank, Block, Card, Choice, Deck, Figure, Kind, Part, Question
 from deckgen.parse import BLANK
-from deckgen.render.html import (Outputs, RenderContext, fill_blanks, render_inline,
-                                 render_markdown)
+from deckgen.render.html import (Outputs, RenderContext, attribute_html, fill_blanks,
+                                 render_inline, render_markdown, text_html)
 
 _MEDIA_REF = re.compile(r'src="(deckgen-[0-9a-f]+\.\w+)"')
 # "`[...]`" and "$[...]$" are whole-span blanks: the deletion replaces the span itself.
@@ -66,9 +65,9 @@ class _Builder:
         self.diagnostics.extend(self.media.diagnostics)
         self.media.diagnostics.clear()
         if name is None:
-            return f'<div class="figure missing">[{html.escape(fig.caption or fig.alt)}]</div>'
-        alt = html.escape(fig.alt or fig.caption, quote=True)
-        cap = f"<figcaption>{html.escape(fig.caption)}</figcaption>" if fig.caption else ""
+            return f'<div class="figure missing">[{text_html(fig.caption or fig.alt)}]</div>'
+        alt = attribute_html(fig.alt or fig.caption)
+        cap = f"<figcaption>{text_html(fig.caption)}</figcaption>" if fig.caption else ""
         return f'<figure class="figure"><img src="{name}" alt="{alt}">{cap}</figure>'
 
     def choices(self, choices: tuple[Choice, ...], correct: set[int] | None = None) -> str:
@@ -181,7 +180,7 @@ def build_deck(banks: list[Bank], deck_name: str, results: Results, media: Media
     cards: list[Card] = []
     subdecks = numbered_subdecks(banks) if subdeck_numbers else {}
     for bank in banks:
-        prefix = f"{Path(bank.path).stem} " if len(banks) > 1 else ""
+        prefix = re.sub(r"[^\w.-]+", "_", Path(bank.path).stem) + " " if len(banks) > 1 else ""
         builder = _Builder(bank, deck_name, media, diagnostics, guids or {}, subdecks, prefix)
         for q in bank.questions:
             items = results.get((bank.path, q.number), [])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import tempfile
 import zipfile
@@ -54,15 +53,12 @@ def previous_notes(apkg: Path) -> dict[str, dict]:
 
 
 def compare(deck: Deck, apkg: Path) -> list[Change]:
-    from deckgen.render.anki import (FIELDS, POSITION_FIELDS, POSITION_TAG, card_digest,
-                                     fields_of, state_path)
+    from deckgen.render.anki import (FIELDS, POSITION_FIELDS, POSITION_TAG, MtimeState,
+                                     card_digest, fields_of, state_path)
 
     before = previous_notes(apkg)
-    try:  # what decides whether Anki updates a note: its digest at the last build
-        state = json.loads(state_path(apkg).read_text())
-        digests = {k: v[0] for k, v in state.items() if isinstance(v, list) and v}
-    except (OSError, ValueError, AttributeError):
-        digests = {}
+    # what decides whether Anki updates a note: its digest at the last build (validated)
+    digests = {k: v[0] for k, v in MtimeState(state_path(apkg)).data.items()}
     changes: list[Change] = []
     for card in deck.cards:
         old = before.pop(card.guid, None)

@@ -52,6 +52,7 @@ def gather(cfg: Config) -> Gathered:
     their questions' identities rather than their numbers (binding.py).
     """
     from deckgen.execute.runner import check_cells
+    from deckgen.render.sanitize import unsafe_latex_in_bank
     from deckgen.parse import read_bank
 
     diags: list[Diagnostic] = []
@@ -90,6 +91,7 @@ def gather(cfg: Config) -> Gathered:
         diags.extend(shapes.check_answers(bank))
         diags.extend(_check_figures(bank, cfg))
         diags.extend(check_cells(bank))
+        diags.extend(unsafe_latex_in_bank(bank))
     if "pdf" in cfg.formats:  # a bad [print] setting is found before any cell runs
         from deckgen.render.pdf import check_print_options, print_table_location
         shown = display_path(cfg.config_file) if cfg.config_file else None

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# the per-user key that signs cache entries (deckgen/trustcache.py): the tests keep theirs in
+# a temporary folder, never in the user's ~/.config (subprocesses inherit it)
+os.environ.setdefault("DECKGEN_CACHE_KEY_FILE",
+                      str(Path(tempfile.mkdtemp(prefix="deckgen-test-key-")) / "cache-key"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "source" / "deep-learning-interview-questions.md"

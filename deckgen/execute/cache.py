@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import sys
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from deckgen.atomic import write_bytes_atomic
+from deckgen import trustcache
 
 CACHE_FORMAT = 1
 # Options that only change how a result is shown, never the result itself.
@@ -47,7 +49,68 @@ def cache_key(setup: list[dict[str, Any]], units: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+# Bounds on what a cache file may hold before it is even parsed: beyond them it is a miss.
+MAX_ENTRY_BYTES = 256 * 1024 * 1024  # cells' printed output is capped, figures are not
+MAX_RUNS_BYTES = 16 * 1024 * 1024
+_KEY = re.compile(r"[0-9a-f]{64}")
+_RESULT_KEYS = frozenset({"outputs", "value"})
+_OUTPUT_KEYS = frozenset({"type", "data"})
+
+
+def valid_results(results: object, units: int) -> bool:
+    """Whether ``results`` has the shape the worker gives: one dict per unit, with an
+    optional ``value`` (text) and optional ``outputs`` (``{"type": str, "data": {mime:
+    str}}`` each), nothing else."""
+    if not isinstance(results, list) or len(results) != units:
+        return False
+    for r in results:
+        if not isinstance(r, dict) or not r.keys() <= _RESULT_KEYS:
+            return False
+        if "value" in r and not isinstance(r["value"], str):
+            return False
+        outputs = r.get("outputs", [])
+        if not isinstance(outputs, list):
+            return False
+        for o in outputs:
+            if not isinstance(o, dict) or o.keys() != _OUTPUT_KEYS or \
+                    not isinstance(o["type"], str) or not isinstance(o["data"], dict) or \
+                    not all(isinstance(k, str) and isinstance(v, str)
+                            for k, v in o["data"].items()):
+                return False
+    return True
+
+
+# An entry is one JSON object written in exactly this layout, so that its MAC can cover the
+# results' bytes as they are stored: {"key": "<key>", "mac": "<hex>", "results": [...]}
+_HEAD = '{{"key": "{key}", "mac": "'
+_MIDDLE = b'", "results": '
+
+
+def _fields(key: str, body: bytes) -> tuple[str | bytes, ...]:
+    """What an entry's MAC covers: the cache key and the results as stored."""
+    return f"cells/{CACHE_FORMAT}", key, body
+
+
+def _run_fields(key: str, run: dict[str, Any]) -> tuple[str, ...]:
+    return f"runs/{CACHE_FORMAT}", key, json.dumps(run, sort_keys=True)
+
+
+def _valid_run(key: object, run: object) -> bool:
+    if not isinstance(key, str) or not _KEY.fullmatch(key) or not isinstance(run, dict) or \
+            run.keys() != {"question", "seconds", "error", "mac"}:
+        return False
+    q, s, e = run["question"], run["seconds"], run["error"]
+    return isinstance(q, int) and not isinstance(q, bool) and \
+        isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and \
+        s >= 0 and (e is None or isinstance(e, str))
+
+
 class Cache:
+    """Cell results, one file per cache key: ``<root>/<2 hex>/<key>.json``.
+
+    An entry is a hit only if it has the expected shape and a MAC under this user's key
+    (``deckgen.trustcache``): entries shipped with a bank, or damaged, are misses."""
+
     def __init__(self, root: Path):
         self.root = root
 
@@ -55,34 +118,58 @@ class Cache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str, units: int) -> list[dict[str, Any]] | None:
-        """The stored results, or None if absent or unreadable (a corrupt entry is a miss)."""
+        """The stored results, or None if absent, unreadable, of the wrong shape or not
+        written by this user's deckgen (each of those is a miss)."""
+        if not _KEY.fullmatch(key):
+            return None
+        data = trustcache.read_bytes(self.path(key), MAX_ENTRY_BYTES)
+        head = _HEAD.format(key=key).encode()
+        if data is None or not data.startswith(head) or not data.endswith(b"}"):
+            return None
+        mac, rest = data[len(head):len(head) + trustcache.MAC_LENGTH], \
+            data[len(head) + trustcache.MAC_LENGTH:-1]
+        if not rest.startswith(_MIDDLE):
+            return None
+        body = rest[len(_MIDDLE):]
+        # the MAC covers the results' bytes as written: checked before they are even parsed
+        if not trustcache.valid_mac(mac.decode("ascii", "replace"), *_fields(key, body)):
+            return None
         try:
-            data = json.loads(self.path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            results = json.loads(body)
+        except (ValueError, RecursionError):
             return None
-        if not isinstance(data, dict) or data.get("key") != key or \
-                not isinstance(data.get("results"), list) or len(data["results"]) != units:
-            return None
-        return data["results"]
+        return results if valid_results(results, units) else None
 
     def put(self, key: str, results: list[dict[str, Any]]) -> None:
         """Only successful results are ever stored."""
-        text = json.dumps({"key": key, "results": results}, sort_keys=True)
-        write_bytes_atomic(self.path(key), text.encode("utf-8"))
+        if not _KEY.fullmatch(key):
+            return
+        body = json.dumps(results, sort_keys=True).encode()  # ASCII (ensure_ascii)
+        mac = trustcache.mac(*_fields(key, body))
+        data = _HEAD.format(key=key).encode() + mac.encode() + _MIDDLE + body + b"}"
+        trustcache.write(self.root, self.path(key), data)
 
     def runs(self) -> dict[str, dict[str, Any]]:
-        """The last run of each cache key: seconds taken and error (if it failed)."""
-        try:
-            data = json.loads((self.root / RUNS_NAME).read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
+        """The last run of each cache key: seconds taken and error (if it failed); only the
+        runs this user's deckgen recorded, each of the expected shape."""
+        data = trustcache.read_json(self.root / RUNS_NAME, MAX_RUNS_BYTES)
+        if not isinstance(data, dict):
             return {}
+        out = {}
+        for key, run in data.items():
+            if _valid_run(key, run):
+                fields = {k: v for k, v in run.items() if k != "mac"}
+                if trustcache.valid_mac(run["mac"], *_run_fields(key, fields)):
+                    out[key] = fields
+        return out
 
     def record_runs(self, runs: dict[str, dict[str, Any]]) -> None:
         if runs:
             merged = {**self.runs(), **runs}
-            write_bytes_atomic(self.root / RUNS_NAME,
-                               json.dumps(merged, sort_keys=True, indent=0).encode())
+            sealed = {k: {**v, "mac": trustcache.mac(*_run_fields(k, v))}
+                      for k, v in merged.items()}
+            trustcache.write(self.root, self.root / RUNS_NAME,
+                             json.dumps(sealed, sort_keys=True, indent=0).encode())
 
 
 RUNS_NAME = "runs.json"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import genanki
 from pygments.formatters import HtmlFormatter
 
-from deckgen import templates
+from deckgen import templates, trustcache
 from deckgen.atomic import Staging
 from deckgen.cards import unanswered_back
 from deckgen.identity import search_id
@@ -42,16 +43,23 @@ def note_type_css(override: Path | None) -> str:
                       "#1f2024; }"])
 
 
-def models(override: Path | None) -> tuple[genanki.Model, genanki.Model]:
+def models(override: Path | None, own: dict[str, int] | None = None,
+           deck_name: str = "") -> tuple[genanki.Model, genanki.Model]:
+    """deckgen's two note types. A bank with its own templates (``own``: the ids its lock
+    file keeps) gets note types of its own, so its restyling never changes the cards of
+    another deckgen deck, while restyling it again still updates its notes in place."""
     css = note_type_css(override)
     fields = [{"name": f} for f in FIELDS]
+    basic_id, cloze_id, suffix = BASIC_MODEL_ID, CLOZE_MODEL_ID, ""
+    if own:
+        basic_id, cloze_id, suffix = own["basic"], own["cloze"], f" ({deck_name})"
     basic = genanki.Model(
-        BASIC_MODEL_ID, "deckgen Basic", fields=fields,
+        basic_id, "deckgen Basic" + suffix, fields=fields,
         templates=[{"name": "Card", "qfmt": templates.load("anki/front.html", override),
                     "afmt": templates.load("anki/back.html", override)}],
         css=css, sort_field_index=SORT_FIELD)
     cloze = genanki.Model(
-        CLOZE_MODEL_ID, "deckgen Cloze", fields=fields,
+        cloze_id, "deckgen Cloze" + suffix, fields=fields,
         templates=[{"name": "Cloze", "qfmt": templates.load("anki/cloze_front.html", override),
                     "afmt": templates.load("anki/cloze_back.html", override)}],
         css=css, model_type=genanki.Model.CLOZE, sort_field_index=SORT_FIELD)
@@ -131,16 +139,32 @@ class MtimeState:
 
     Unchanged notes keep their old mtime (Anki leaves them alone); changed notes get a newer one
     (Anki's default "update if newer" applies the change).
+
+    The file is data that may have come with a bank: each entry must be ``[digest, stamp]``
+    (64 hex digits, a whole number of seconds no later than a day from now), or it is left
+    out as if the note were new; a file that is not such a map, or absurdly big, is no state.
     """
+
+    MAX_BYTES = 64 * 1024 * 1024
+    DIGEST = re.compile(r"[0-9a-f]{64}")
+    FUTURE = 24 * 3600
+    """How far ahead of the clock a stored stamp may be (clock skew) before it is absurd."""
 
     def __init__(self, path: Path):
         self.path = path
-        try:
-            self.data: dict[str, list] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self.data = {}
         self.now = int(time.time())
+        self.data: dict[str, list] = self._entries(trustcache.read_json(path, self.MAX_BYTES),
+                                                   self.now + self.FUTURE)
         self.new: dict[str, list] = {}
+
+    @staticmethod
+    def _entries(raw: object, latest: int) -> dict[str, list]:
+        if not isinstance(raw, dict):
+            return {}
+        return {key: [value[0], value[1]] for key, value in raw.items()
+                if isinstance(value, list) and len(value) == 2 and
+                isinstance(value[0], str) and MtimeState.DIGEST.fullmatch(value[0]) is not None and
+                type(value[1]) is int and 0 <= value[1] <= latest}
 
     def mtime(self, key: str, digest: str) -> int:
         old = self.data.get(key)
@@ -161,7 +185,7 @@ class AnkiRenderer:
 
     def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
         override = options.get("templates")
-        basic, cloze = models(override)
+        basic, cloze = models(override, options.get("note_types"), deck.name)
         state = MtimeState(state_path(path))
         model_digest = hashlib.sha256(json.dumps(
             [basic.templates, cloze.templates, basic.css]).encode()).hexdigest()

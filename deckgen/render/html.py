@@ -4,6 +4,12 @@ Used for every field of the Anki notes and the JSON list. Math is emitted as ``\
 ``\\[...\\]`` (the only delimiters Anki's MathJax reads), HTML-escaped and never inside code.
 Literal ``{{``/``}}`` are written as character references so they can never open or close a
 cloze; cloze markers are put in only by :func:`fill_blanks`.
+
+Math is inert (``deckgen.render.sanitize``): every formula, computed values and cell outputs
+included, is written with its links, styles and definitions shown as text; ``\\(`` and ``\\[``
+in text cannot start a formula; Anki's ``[latex]`` and ``[sound:`` markup shows as text. What
+a bank's own text holds is reported when the bank is gathered (``unsafe_latex``); what cells
+computed is reported here, at the answer's line.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from deckgen.errors import Diagnostic, Location
+from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.markdown import parser
 from deckgen.media import MediaStore
-from deckgen.render.sanitize import sanitize
+from deckgen.render.sanitize import (_BROKEN_BACKSLASH, ANKI_MARKUP_MESSAGE,
+                                     TEXT_FORMULA_MESSAGE, UNSAFE_LATEX, anki_markup_in,
+                                     formula_message, inert_anki_markup, inert_tex,
+                                     inert_text, protect_braces, sanitize, text_formula_in)
 
 BLANK_MARK = re.compile("\ue000(\\d+)\ue001")
 _DROP_OPEN = re.compile(r"<(script|style|iframe|object|embed|noscript|template|svg|math|form|"
@@ -86,18 +95,68 @@ def _formatter() -> HtmlFormatter:
     return HtmlFormatter(cssclass="highlight", wrapcode=True)
 
 
+def _closed_for_mathjax(tex: str) -> str:
+    """``tex`` ending so that MathJax's search for the closing delimiter stops at deckgen's.
+
+    That search skips a backslash and the character after it, and passes over a closing
+    delimiter while a ``{`` is open: a formula ending in a lone ``\\``, or with a ``{`` never
+    closed, would run on into the text after it (up to a ``\\)`` there) and typeset that text
+    unchecked. Such a formula (broken TeX anyway) gets a space, and the missing ``}``."""
+    depth, i, n = 0, 0, len(tex)
+    while i < n:
+        c = tex[i]
+        if c == "\\" and i + 1 < n and tex[i + 1] != "\n":
+            i += 2
+            continue
+        if c == "\\":  # a lone backslash: at the end, it would take deckgen's
+            if i + 1 == n:
+                tex += " "
+        elif c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        i += 1
+    return tex + "}" * depth
+
+
 def math_html(tex: str, display: bool) -> str:
-    tex = tex.strip()
+    """A formula for Anki's MathJax, made inert (``sanitize.inert_tex``)."""
+    tex = inert_tex(tex.strip())[0]
     if display:
         # \begin{equation} cannot sit inside \[...\]; the tag (if any) stays.
         tex = _EQUATION_ENV.sub(lambda m: "" if m.group(2) == "equation" else
                                 rf"\{m.group(1)}{{{m.group(2)}ed}}", tex).strip()
+        tex = _closed_for_mathjax(tex)
         return f'<div class="math">\\[{html.escape(tex, quote=False)}\\]</div>'
+    tex = _closed_for_mathjax(tex)
     return f"\\({html.escape(tex, quote=False)}\\)"
 
 
-def _protect_braces(text: str) -> str:
-    return text.replace("{{", "{&#123;").replace("}}", "&#125;}")
+_protect_braces = protect_braces
+
+
+def text_html(text: str) -> str:
+    """Plain text (a figure's caption, say) as inert card HTML: escaped, with no cloze
+    syntax, no formula delimiter and no Anki markup left to act on."""
+    return inert_anki_markup(inert_text(protect_braces(html.escape(text, quote=False))))
+
+
+def attribute_html(text: str) -> str:
+    """Plain text as an attribute value (an image's alt text): escaped, no cloze syntax."""
+    return inert_anki_markup(protect_braces(html.escape(text, quote=True)))
+
+
+def _join(parts) -> str:
+    """Rendered pieces joined, with a "\\" that ends one piece before a "(" or "[" that starts
+    the next (text around a tag that was left out) broken, as ``inert_text`` does within one."""
+    out: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        if out and out[-1].endswith("\\") and part[0] in "([":
+            out[-1] = out[-1][:-1] + _BROKEN_BACKSLASH
+        out.append(part)
+    return "".join(out)
 
 
 class _Renderer:
@@ -107,7 +166,21 @@ class _Renderer:
 
     def render(self, markdown: str) -> str:
         tokens = self.md.parse(markdown)
-        return "".join(self.block(tokens))
+        return inert_anki_markup(_join(self.block(tokens)))
+
+    def warn(self, line: int, message: str) -> None:
+        """A warning about what a cell computed, at the line of the Markdown it is in."""
+        d = Diagnostic(Location(self.ctx.loc.path, self.ctx.loc.line + line), message,
+                       UNSAFE_LATEX, Severity.WARNING)
+        if d not in self.ctx.diagnostics:
+            self.ctx.diagnostics.append(d)
+
+    def computed_text(self, text: str, line: int) -> None:
+        """Warn about a computed value shown as text that Anki would have acted on."""
+        if text_formula_in(text):
+            self.warn(line, TEXT_FORMULA_MESSAGE)
+        if anki_markup_in(text):
+            self.warn(line, ANKI_MARKUP_MESSAGE)
 
     def image(self, src: str, line: int) -> str | None:
         loc = Location(self.ctx.loc.path, self.ctx.loc.line + line)
@@ -130,7 +203,7 @@ class _Renderer:
             elif t == "code_block":
                 yield code_html(tok.content, "text")
             elif t in ("math_block", "math_block_label"):
-                yield self.math(tok.content, display=True)
+                yield self.math(tok.content, display=True, line=line)
             elif t == "html_block":
                 yield sanitize(tok.content, self._resolver(line))
             elif t == "hr":
@@ -174,10 +247,10 @@ class _Renderer:
         if _truthy(options.get("echo", "true")):
             parts.append(code_html(code.strip("\n") + "\n", "python"))
         if result is not None and _truthy(options.get("output", "true")):
-            parts.extend(self.output(o, options) for o in result.get("outputs", []))
+            parts.extend(self.output(o, options, line) for o in result.get("outputs", []))
         return f'<div class="cell">{"".join(parts)}</div>' if parts else ""
 
-    def output(self, out: dict[str, Any], options: dict[str, str]) -> str:
+    def output(self, out: dict[str, Any], options: dict[str, str], line: int = 0) -> str:
         data = out.get("data", {})
         if "image/svg+xml" in data or "image/png" in data:
             if "image/svg+xml" in data:
@@ -188,31 +261,49 @@ class _Renderer:
             alt = html.escape(options.get("fig-alt") or options.get("fig-cap") or
                               options.get("label") or "plot", quote=True)
             cap = options.get("fig-cap")
-            caption = f"<figcaption>{self.inline_markdown(cap)}</figcaption>" if cap else ""
+            caption = f"<figcaption>{self.inline_markdown(cap, line)}</figcaption>" if cap \
+                else ""
             return f'<figure class="output plot"><img src="{name}" alt="{alt}">{caption}</figure>'
         if "text/latex" in data:
             tex = data["text/latex"].strip().strip("$")
+            found = inert_tex(tex)[1]
+            if found:
+                self.warn(line, formula_message(tex, found))
             return f'<div class="output">{math_html(tex, display=True)}</div>'
         text = data.get("text/plain", "")
         if not text:
             return ""
+        if anki_markup_in(text):  # (MathJax leaves <pre> alone)
+            self.warn(line, ANKI_MARKUP_MESSAGE)
         return f'<pre class="output">{_protect_braces(html.escape(text, quote=False))}</pre>'
 
-    def math(self, tex: str, display: bool) -> str:
-        """A formula, with its inline ``{python}`` values put in (they are LaTeX already)."""
+    def math(self, tex: str, display: bool, line: int = 0) -> str:
+        """A formula, with its inline ``{python}`` values put in (they are LaTeX already).
+
+        A command the values bring in (that the formula as written does not have, which is
+        reported when the bank is gathered) is warned about here."""
         from deckgen.answers import IN_MATH
 
         if self.ctx.outputs is None:  # question text: no cells, show as written
             return math_html(tex, display)
+        values = 0
 
         def value(_: re.Match[str]) -> str:
+            nonlocal values
+            values += 1
             result = self.ctx.outputs.next() if self.ctx.outputs else None
             return str((result or {}).get("value", r"\text{?}"))
-        return math_html(IN_MATH.sub(value, tex), display)
+        full = IN_MATH.sub(value, tex)
+        if values:
+            found = inert_tex(full)[1]
+            written = inert_tex(IN_MATH.sub(" ", tex))[1]
+            if len(found) > len(written):
+                self.warn(line, formula_message(full, found))
+        return math_html(full, display)
 
-    def inline_markdown(self, text: str) -> str:
+    def inline_markdown(self, text: str, line: int = 0) -> str:
         tokens = self.md.parseInline(text)
-        return self.inline(tokens[0].children or [], 0) if tokens else ""
+        return self.inline(tokens[0].children or [], line) if tokens else ""
 
     def inline(self, children: list[Token], line: int) -> str:
         out = []
@@ -229,20 +320,21 @@ class _Renderer:
                     dropping = m.group(1).lower()
                     continue
             if t == "text":
-                out.append(_protect_braces(html.escape(tok.content, quote=False)))
+                out.append(inert_text(_protect_braces(html.escape(tok.content, quote=False))))
             elif t == "code_inline":
                 m = re.match(r"^\{python\}\s+(.+)$", tok.content, re.DOTALL)
                 if m and self.ctx.outputs is not None:  # only answers have cells
                     result = self.ctx.outputs.next() if self.ctx.outputs else None
-                    value = (result or {}).get("value", "")
-                    out.append(_protect_braces(html.escape(str(value), quote=False)))
+                    value = str((result or {}).get("value", ""))
+                    self.computed_text(value, line)
+                    out.append(inert_text(_protect_braces(html.escape(value, quote=False))))
                 else:
                     out.append("<code>" + _protect_braces(html.escape(tok.content, quote=False))
                                + "</code>")
             elif t == "math_inline":
-                out.append(_protect_braces(self.math(tok.content, display=False)))
+                out.append(_protect_braces(self.math(tok.content, display=False, line=line)))
             elif t == "math_inline_double":  # $$...$$ inside a paragraph: no <div> in a <p>
-                formula = self.math(tok.content, display=True)
+                formula = self.math(tok.content, display=True, line=line)
                 out.append(_protect_braces(formula.removeprefix('<div class="math">')
                                            .removesuffix("</div>")))
             elif t == "softbreak":
@@ -266,7 +358,7 @@ class _Renderer:
                 out.append(f"<{tok.tag}>")
             elif t.endswith("_close"):
                 out.append(f"</{tok.tag}>")
-        return "".join(out)
+        return _join(out)
 
 
 def _truthy(value: str) -> bool:
@@ -280,19 +372,24 @@ def render_markdown(markdown: str, ctx: RenderContext) -> str:
 
 def render_inline(markdown: str, ctx: RenderContext) -> str:
     """Render a short piece (a cloze fill, a choice) without a surrounding ``<p>``."""
-    return _Renderer(ctx).inline_markdown(markdown)
+    return inert_anki_markup(_Renderer(ctx).inline_markdown(markdown))
 
 
 def fill_blanks(rendered: str, fills: list[str]) -> str:
     """Replace blank placeholders with cloze deletions ``{{cN::fill}}``.
 
-    ``}}`` (also a fill's last ``}`` next to the closing ``}}``) and ``::`` would end the
-    deletion early or start a hint; they are spaced apart, which TeX and readers ignore.
+    These are the only cloze syntax the field has: any ``{{``/``}}`` already in ``rendered``
+    (from raw HTML, a figure's caption, code or a formula) is written with a character
+    reference first, and a fill's ``{{`` too (Anki reads nested deletions). A fill's ``}}``
+    (also its last ``}`` next to the closing ``}}``) and ``::`` would end the deletion early or
+    start a hint; they are spaced apart, which TeX and readers ignore.
     """
+    rendered = protect_braces(rendered)
+
     def sub(m: re.Match[str]) -> str:
         n = int(m.group(1))
         fill = fills[n - 1] if n - 1 < len(fills) else "?"
-        fill = fill.replace("}}", "} }").replace("::", ": :")
+        fill = fill.replace("{{", "{&#123;").replace("}}", "} }").replace("::", ": :")
         if fill.endswith("}"):
             fill += " "  # "...}" + "}}" would close the deletion one brace early
         return "{{c%d::%s}}" % (n, fill)

@@ -12,6 +12,8 @@ the same PDF.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
@@ -20,12 +22,13 @@ from dataclasses import dataclass, field
 from math import isfinite
 from pathlib import Path
 
-from deckgen import templates
+from deckgen import templates, trustcache
 from deckgen.atomic import Staging
 from deckgen.errors import ConfigError, Diagnostic, Location, RenderError, Severity
 from deckgen.model import Bank, Card, Deck, Kind
 from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills, html_to_plain,
                                          html_to_typst, string, text_markup)
+from deckgen.render.typst_run import TypstTimeout
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 CARDS = {
@@ -421,7 +424,7 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
     template = templates.load("print/card.typ", override)
     (workdir / "card.typ").write_text(template)
     (workdir / "chunks").mkdir(exist_ok=True)
-    math = MathConverter(workdir, lambda: _compiler(workdir), cache)
+    math = MathConverter(workdir, lambda: _formula_compiler(workdir), cache)
     header = ('#import "/card.typ": *\n'
               f"#show: card-doc.with(width: {card_size[0]}mm, height: {card_size[1]}mm)\n")
     diagnostics: list[Diagnostic] = []
@@ -472,42 +475,68 @@ def _typst_message(exc: Exception) -> str:
     return first if len(first) <= 160 else first[:157] + "..."
 
 
+def _formula_compiler(workdir: Path):
+    """What MathConverter checks each formula with: Typst in a worker process, with a time
+    limit (``typst_run.FORMULA_TIMEOUT``)."""
+    from deckgen.render.typst_run import FormulaCompiler
+    return FormulaCompiler(workdir, _font_dirs())
+
+
 def _compile_chunk(typ: Path, source: str, workdir: Path, pages: bool = True
                    ) -> tuple[bytes, list[int]]:
     """(PDF, first page of each side + one past the last page, unless not ``pages``);
-    raises what Typst raises."""
-    import json
+    raises typst_run.TypstFailed with Typst's error, or typst_run.TypstTimeout when the
+    compile takes longer than ``typst_run.CHUNK_TIMEOUT`` (it runs in a worker process, which
+    is then killed)."""
+    from deckgen.render.typst_run import compile_file
 
     typ.write_text(source, encoding="utf-8")
-    compiler = _compiler(workdir, typ)
-    data = compiler.compile(format="pdf", timestamp=TIMESTAMP, pdf_tags=False)
+    output = typ.with_name(typ.stem + "-out.pdf")
+    queries = ("<deckgen-side>", "<deckgen-end>") if pages else ()
+    answers = compile_file(typ, workdir, _font_dirs(), output, queries, TIMESTAMP)
+    data = output.read_bytes()
+    output.unlink()
     if not pages:
         return data, []
-    marks = json.loads(compiler.query("<deckgen-side>", field="value"))
-    end = json.loads(compiler.query("<deckgen-end>", field="value"))
+    marks = json.loads(answers["<deckgen-side>"])
+    end = json.loads(answers["<deckgen-end>"])
     return data, [m["page"] for m in marks] + [end[-1]["page"] + 1]
 
 
-def _read_cached(cached: Path, sides: int) -> tuple[bytes, list[int], dict[int, str]] | None:
-    """A cached chunk (PDF, page starts, plain cards), or None if missing or damaged."""
-    import json
+MAX_CHUNK_BYTES = 512 * 1024 * 1024  # a cached chunk bigger than this is a miss
+_MAX_CHUNK_INFO_BYTES = 1024 * 1024
 
-    try:
-        data = cached.read_bytes()
-        info = json.loads(cached.with_suffix(".json").read_text())
-    except (OSError, ValueError):
+
+def _chunk_fields(key: str, data: bytes, starts: list[int], plain: dict[str, str]
+                  ) -> tuple[str, ...]:
+    """What a cached chunk's MAC covers: its key, its PDF (by hash) and its page starts and
+    plain-text cards (as canonical JSON)."""
+    return (f"pdf-chunk/{PDF_FORMAT}", key, hashlib.sha256(data).hexdigest(),
+            json.dumps({"starts": starts, "plain": plain}, sort_keys=True))
+
+
+def _read_cached(cached: Path, sides: int) -> tuple[bytes, list[int], dict[int, str]] | None:
+    """A cached chunk (PDF, page starts, plain cards), or None if missing, damaged, of the
+    wrong shape or not written by this user's deckgen (``deckgen.trustcache``): a chunk
+    shipped in a bank's cache is never printed."""
+    info = trustcache.read_json(cached.with_suffix(".json"), _MAX_CHUNK_INFO_BYTES)
+    if not isinstance(info, dict) or info.keys() != {"starts", "plain", "mac"}:
         return None
-    if not data.startswith(b"%PDF") or not isinstance(info, dict):
-        return None
-    starts, plain = info.get("starts"), info.get("plain")
+    starts, plain = info["starts"], info["plain"]
+    cards = sides // 2
     if not isinstance(starts, list) or len(starts) != sides + 1 or \
-            not all(isinstance(p, int) and not isinstance(p, bool) for p in starts) or \
-            not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+            not all(type(p) is int and 1 <= p <= 1_000_000 for p in starts) or \
+            any(a > b for a, b in zip(starts, starts[1:])) or \
+            not isinstance(plain, dict) or \
+            not all(isinstance(k, str) and k.isdigit() and k.isascii() and int(k) < cards
+                    and isinstance(v, str) for k, v in plain.items()):
         return None
-    try:
-        return data, starts, {int(k): v for k, v in plain.items()}
-    except ValueError:
+    data = trustcache.read_bytes(cached, MAX_CHUNK_BYTES)
+    if data is None or not data.startswith(b"%PDF") or \
+            not trustcache.valid_mac(info["mac"], *_chunk_fields(cached.stem, data, starts,
+                                                                  plain)):
         return None
+    return data, starts, {int(k): v for k, v in plain.items()}
 
 
 def _typeset_chunk(chunk: _Chunk, header: str, template: str, workdir: Path,
@@ -518,9 +547,6 @@ def _typeset_chunk(chunk: _Chunk, header: str, template: str, workdir: Path,
     If Typst fails on the chunk, each card is set alone to find the ones it fails on, and
     the chunk is set again with those as plain text. The result is cached under the hash of
     the original source, so a rebuild neither retries nor loses the warnings."""
-    import hashlib
-    import json
-
     source = chunk.source(header)
     key = hashlib.sha256(f"{PDF_FORMAT}\0{template}\0{source}".encode()).hexdigest()[:24]
     target = workdir / "chunks" / f"{key}.pdf"
@@ -531,6 +557,7 @@ def _typeset_chunk(chunk: _Chunk, header: str, template: str, workdir: Path,
         data, starts, plain = hit
     else:
         plain = {}
+        stopped = False  # a card ran out of time: maybe only on a busy machine, so not cached
         try:
             data, starts = _compile_chunk(typ, source, workdir)
         except Exception as exc:  # noqa: BLE001 - typst.TypstError carries the diagnostic
@@ -541,6 +568,7 @@ def _typeset_chunk(chunk: _Chunk, header: str, template: str, workdir: Path,
                                    pages=False)
                 except Exception as alone:  # noqa: BLE001
                     plain[i] = _typst_message(alone)
+                    stopped |= isinstance(alone, TypstTimeout)
             try:
                 if not plain:
                     raise first_error
@@ -551,11 +579,13 @@ def _typeset_chunk(chunk: _Chunk, header: str, template: str, workdir: Path,
                 raise RenderError(f"the cards from {first.ref} on could not be typeset for "
                                   f"printing: {_typst_message(again)}", first.loc,
                                   "pdf-typeset") from again
-        if cached is not None:
-            from deckgen.atomic import write_bytes_atomic
-            write_bytes_atomic(cached, data)
-            write_bytes_atomic(cached.with_suffix(".json"), json.dumps(
-                {"starts": starts, "plain": {str(i): m for i, m in plain.items()}}).encode())
+        if cache is not None and cached is not None and not stopped:
+            texts = {str(i): m for i, m in plain.items()}
+            # the PDF first: its info (with the MAC over both) makes it a hit
+            if trustcache.write(cache, cached, data):
+                trustcache.write(cache, cached.with_suffix(".json"), json.dumps(
+                    {"starts": starts, "plain": texts,
+                     "mac": trustcache.mac(*_chunk_fields(key, data, starts, texts))}).encode())
     target.write_bytes(data)
     return f"/chunks/{key}.pdf", starts, plain
 
@@ -765,7 +795,7 @@ def static_formula_warnings(banks: list[Bank], cache: Path | None,
     diagnostics: list[Diagnostic] = []
     with tempfile.TemporaryDirectory(prefix="deckgen-check-") as tmp:
         workdir = Path(tmp)
-        math = _StaticMath(workdir, lambda: _compiler(workdir), cache)
+        math = _StaticMath(workdir, lambda: _formula_compiler(workdir), cache)
         for card in cards:
             for side in ("front", "back"):
                 _side_content(card, side, math, {}, workdir)

@@ -18,6 +18,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from deckgen import trustcache
+from deckgen.render.sanitize import inert_tex, restore_tex
+
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 _TAG = re.compile(r"\\tag\{([^}]*)\}")
@@ -38,6 +41,19 @@ def text_markup(text: str) -> str:
 MATH_FORMAT = 2
 """Bump to invalidate the converted formulas kept in the cache (``pdf/math-<N>.json``)."""
 _SOURCE = "!"  # the stored "SVG name" of a formula shown as its source
+MAX_MATH_CACHE_BYTES = 64 * 1024 * 1024  # a bigger cache file is a miss, never parsed
+_SVG_NAME = re.compile(r"deckgen-math-[0-9a-f]{16}\.svg")
+
+
+def svg_name(svg: str) -> str:
+    """The file name of a fallback SVG: a hash of its content (never taken from a file)."""
+    digest = hashlib.sha256(svg.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"deckgen-math-{digest[:16]}.svg"
+
+
+def _math_fields(skey: str, markup: str, name: str, svg: str) -> tuple[str, ...]:
+    """What a math cache entry's MAC covers."""
+    return f"math/{MATH_FORMAT}", skey, markup, name, svg
 
 
 @dataclass
@@ -63,29 +79,28 @@ class MathConverter:
         self._shown: list[str] = []  # formulas shown as source since the last take_failures()
         # converted formulas and fallback SVGs survive between builds: checking each formula
         # costs a Typst compile, and most formulas do not change
+        # (``deckgen.trustcache``: an entry counts only if this user's deckgen wrote it, so
+        # a cache shipped with a bank never puts its markup on a card or names a file)
+        self._root = cache
         self._disk = cache / "pdf" / f"math-{MATH_FORMAT}.json" if cache else None
-        self._stored: dict[str, list[str]] = {}
+        self._stored: dict[str, Any] = {}
         if self._disk is not None:
-            try:
-                self._stored = json.loads(self._disk.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._stored = {}
-            if not isinstance(self._stored, dict):
-                self._stored = {}
+            stored = trustcache.read_json(self._disk, MAX_MATH_CACHE_BYTES)
+            self._stored = stored if isinstance(stored, dict) else {}
+        self._trusted: set[str] = set()  # keys of self._stored whose entry is known good
         self._dirty = False
 
     def __call__(self, tex: str, display: bool) -> str:
         key = (tex, display)
         if key not in self._cache:
-            stored = self._stored.get(f"{int(display)}:{tex}")
-            if isinstance(stored, list) and len(stored) == 3 and \
-                    all(isinstance(v, str) for v in stored):
+            stored = self._entry(f"{int(display)}:{tex}")
+            if stored is not None:
                 markup, name, svg = stored
                 if name == _SOURCE:
                     self._failed.add(key)
                     if tex not in self.stats.failures:
                         self.stats.failures.append(tex)
-                elif name:
+                elif name:  # a content hash checked by _entry, never a path
                     (self.workdir / name).write_text(svg, encoding="utf-8")
                 self._cache[key] = markup
             else:
@@ -100,21 +115,54 @@ class MathConverter:
         self._shown.clear()
         return out
 
+    def _entry(self, skey: str) -> tuple[str, str, str] | None:
+        """The stored ``(markup, SVG name, SVG)`` of a formula, if its entry has the right
+        shape, its SVG name is the hash of its SVG (or empty, or the source mark) and its MAC
+        is this user's; else None (a miss: the formula is converted again)."""
+        stored = self._stored.get(skey)
+        if not isinstance(stored, list) or len(stored) != 4 or \
+                not all(isinstance(v, str) for v in stored):
+            return None
+        markup, name, svg, mac = stored
+        if name in ("", _SOURCE):
+            if svg:
+                return None
+        elif not _SVG_NAME.fullmatch(name) or name != svg_name(svg):
+            return None
+        if not trustcache.valid_mac(mac, *_math_fields(skey, markup, name, svg)):
+            return None
+        self._trusted.add(skey)
+        return markup, name, svg
+
     def _remember(self, tex: str, display: bool, markup: str) -> None:
         if self._disk is None:
             return
+        skey = f"{int(display)}:{tex}"
         if (tex, display) in self._failed:
-            self._stored[f"{int(display)}:{tex}"] = [markup, _SOURCE, ""]
+            name, svg = _SOURCE, ""
         else:
-            m = re.search(r"deckgen-math-[0-9a-f]+\.svg", markup)
-            svg = (self.workdir / m.group(0)).read_text(encoding="utf-8") if m else ""
-            self._stored[f"{int(display)}:{tex}"] = [markup, m.group(0) if m else "", svg]
+            m = re.search(r"deckgen-math-[0-9a-f]{16}\.svg", markup)
+            name, svg = (m.group(0), "") if m else ("", "")
+            if m:
+                try:
+                    svg = (self.workdir / name).read_text(encoding="utf-8")
+                except (OSError, ValueError):
+                    return  # not the fallback's SVG (e.g. that text in a \text{}): not kept
+                if svg_name(svg) != name:
+                    return
+        self._stored[skey] = [markup, name, svg,
+                              trustcache.mac(*_math_fields(skey, markup, name, svg))]
+        self._trusted.add(skey)
         self._dirty = True
 
     def save(self) -> None:
-        if self._disk is not None and self._dirty:
-            from deckgen.atomic import write_bytes_atomic
-            write_bytes_atomic(self._disk, json.dumps(self._stored, sort_keys=True).encode())
+        """Write the converted formulas back (when new ones were converted), leaving out the
+        entries that were never this user's or were damaged."""
+        if self._root is None or self._disk is None or not self._dirty:
+            return
+        keep = {k: v for k, v in self._stored.items()
+                if k in self._trusted or (isinstance(k, str) and self._entry(k) is not None)}
+        trustcache.write(self._root, self._disk, json.dumps(keep, sort_keys=True).encode())
 
     def _count(self, key: tuple[str, bool], markup: str) -> None:
         if key in self._failed:
@@ -133,9 +181,13 @@ class MathConverter:
         if m:
             tag, tex = m.group(1), _TAG.sub("", tex)
         tex = _EQ_ENV.sub("", tex).strip()
-        out = self._native(tex, display)
-        if out is None:
-            out = self._fallback(tex, display)
+        out = None
+        # a formula with a link, a style or a definition (deckgen.render.sanitize) is shown
+        # as its source: the Anki card shows it as text too
+        if not inert_tex(tex)[1]:
+            out = self._native(tex, display)
+            if out is None:
+                out = self._fallback(tex, display)
         if out is None:  # the last resort: the source, as inert monospace text
             self._failed.add(key)
             if key[0] not in self.stats.failures:
@@ -147,13 +199,18 @@ class MathConverter:
         return out
 
     def _native(self, tex: str, display: bool) -> str | None:
+        """tex2typst's conversion, if it holds no Typst code (``typst_ready``, ``inert_math``)
+        and compiles alone."""
+        ready = typst_ready(tex)
+        if ready is None:
+            return None
         try:
             import tex2typst  # type: ignore[import-untyped]
-            converted = tex2typst.tex2typst(tex)
+            converted = tex2typst.tex2typst(ready[0])
         except Exception:  # noqa: BLE001 - any converter failure means: use the fallback
             return None
-        converted = tighten_bars(converted.replace("\n", " ").strip())
-        if not converted:
+        converted = _put_texts(tighten_bars(converted.replace("\n", " ").strip()), ready[1])
+        if not converted or not inert_math(converted):
             return None
         if not display and _BIG_ENV.search(tex):
             converted = f"display({converted})"  # inline cases/matrices are set too small
@@ -188,6 +245,165 @@ class MathConverter:
         if display:
             return f"#display-math(image({string('/' + name)}))"
         return f"#fit-inline(box(baseline: 25%, image({string('/' + name)})))"
+
+
+# -- LaTeX that can only become Typst math: no Typst code may come from a bank --------------
+# tex2typst copies some arguments into its output verbatim: those of \text, \operatorname
+# (into a string literal, quotes and backslashes unescaped), \textcolor (as the fill: of a
+# #text(...) call), \hspace (into #h(...)), \array, \begin/\end; and it makes any unknown
+# command a Typst identifier (\std -> std, Typst's whole standard library in math mode). So
+# the LaTeX is prepared first (typst_ready), and the result checked token by token
+# (inert_math) before anything compiles it.
+
+_TYPST_COLOURS = frozenset({
+    "black", "gray", "silver", "white", "navy", "blue", "aqua", "teal", "eastern", "purple",
+    "fuchsia", "maroon", "red", "orange", "yellow", "olive", "green", "lime"})
+_LENGTH = re.compile(r"\s*-?(?:\d+\.?\d*|\.\d+)\s*(?:pt|mm|cm|in|em)\s*")
+_ENV_NAME = re.compile(r"\s*[A-Za-z]+\*?\s*")
+_PLAIN_TEXT = re.compile(r'[^"\\{}\n]*')
+_TEX_TOKEN = re.compile(r"\\(?:[A-Za-z]+\*?|.)|%[^\n]*|[^\\%]+", re.DOTALL)
+_TEXT_MARK = "deckgentext{}x"  # letters and digits only: tex2typst copies it unchanged
+
+
+def _group(tex: str, start: int) -> tuple[str, int] | None:
+    """(content, index after the closing brace) of the brace group at or after ``start``
+    (after blanks), or None if there is none or it never closes."""
+    i = start
+    while i < len(tex) and tex[i].isspace():
+        i += 1
+    if i >= len(tex) or tex[i] != "{":
+        return None
+    depth, j = 0, i
+    while j < len(tex):
+        c = tex[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return tex[i + 1:j], j + 1
+        j += 1
+    return None
+
+
+def _text_of(content: str) -> str:
+    """The text of a ``\\text{}`` argument, as tex2typst reads it: ``\\{ \\} \\\\ \\$ \\& \\#
+    \\_ \\%`` are the character, other commands stay as written."""
+    return re.sub(r"\\([{}\\$&#_%])", r"\1", content)
+
+
+def typst_ready(tex: str) -> tuple[str, list[str]] | None:
+    """The LaTeX to give tex2typst, and the texts to put back into its string literals; or
+    None for a formula it must not convert (the fallback draws it instead).
+
+    Comments are dropped (tex2typst would make them Typst comments, which can swallow the
+    rest of the formula). A ``\\text``/``\\operatorname`` argument with a quote, a backslash,
+    braces or a line break is replaced by a mark that ``_put_texts`` turns into a properly
+    escaped Typst string. ``\\textcolor`` needs a Typst colour name, ``\\hspace`` a length,
+    ``\\begin``/``\\end`` an environment name; ``\\array`` is refused."""
+    out: list[str] = []
+    texts: list[str] = []
+    i = 0
+    while i < len(tex):
+        m = _TEX_TOKEN.match(tex, i)
+        assert m is not None  # the pattern matches any character
+        token, i = m.group(0), m.end()
+        if token.startswith("%"):
+            continue
+        name = token[1:]
+        if name in ("text", "operatorname", "operatorname*"):
+            group = _group(tex, i)
+            if group is None:
+                out.append(token)
+                continue
+            content, i = group
+            if _PLAIN_TEXT.fullmatch(content):
+                out.append(f"{token}{{{content}}}")
+            else:
+                out.append(f"{token}{{{_TEXT_MARK.format(len(texts))}}}")
+                texts.append(_text_of(content))
+        elif name in ("textcolor", "hspace", "hspace*", "begin", "end"):
+            group = _group(tex, i)
+            rule = {"textcolor": None, "begin": _ENV_NAME, "end": _ENV_NAME}.get(name, _LENGTH)
+            if group is None:
+                return None
+            arg, i = group
+            if rule is None:
+                if arg.strip() not in _TYPST_COLOURS:
+                    return None
+            elif not rule.fullmatch(arg):
+                return None
+            out.append(f"{token}{{{arg}}}")
+        elif name == "array":
+            return None
+        else:
+            out.append(token)
+    return "".join(out), texts
+
+
+def _put_texts(converted: str, texts: list[str]) -> str | None:
+    """``converted`` with each text mark's string literal replaced by the text, escaped; None
+    if a mark is not there exactly once as a string literal."""
+    for n, text in enumerate(texts):
+        mark = f'"{_TEXT_MARK.format(n)}"'
+        if converted.count(mark) != 1 or converted.count(_TEXT_MARK.format(n)) != 1:
+            return None
+        converted = converted.replace(mark, string(text))
+    return converted
+
+
+_T_STRING = re.compile(r'"(?:[^"\\\n]|\\[\\"nrt]|\\u\{[0-9A-Fa-f]{1,6}\})*"')
+_T_ESCAPE = re.compile(r"\\(?:u\{[0-9A-Fa-f]{1,6}\}|[^\n])")
+_T_CODE = re.compile(
+    r"#(?:(?:none|true|false|auto|left|center|right)(?![\w.(\[-])"
+    r"|\d+(?![\w.])"
+    r"|\(vline: \((?:\d+, )*\d+\)\)"
+    r"|h\((?:-?math\.(?:thin|med|thick|quad|wide)\.amount|-?(?:\d+\.?\d*|\.\d+)(?:pt|mm|cm|in|em))"
+    r"\))")
+_T_COLOUR = re.compile(r"#text\(fill: (?:" + "|".join(sorted(_TYPST_COLOURS)) + r")\)\[\$")
+_T_NAME = re.compile(r"[^\W\d_][^\W_]*")
+_T_BARRED = frozenset({"std", "sys"})
+
+
+def inert_math(typ: str) -> bool:
+    """Whether Typst math (tex2typst's output) holds no code: no ``#`` but the few forms
+    tex2typst writes itself (``#none``, ``#h(1em)``, ``#text(fill: red)[$...$]``, ...), no
+    ``std`` (the standard library, reachable from math mode), no comment, every string literal
+    closed, and no ``$`` but those of a ``#text[...]``."""
+    depth = 0
+    i, n = 0, len(typ)
+    while i < n:
+        c = typ[i]
+        if c == '"' or c == "\\":
+            m = (_T_STRING if c == '"' else _T_ESCAPE).match(typ, i)
+            if m is None:
+                return False
+            i = m.end()
+        elif c == "#":
+            m = _T_CODE.match(typ, i)
+            if m is None:
+                m = _T_COLOUR.match(typ, i)
+                if m is None:
+                    return False
+                depth += 1
+            i = m.end()
+        elif c == "$":
+            if not depth or not typ.startswith("$]", i):
+                return False
+            depth -= 1
+            i += 2
+        elif typ.startswith(("//", "/*"), i) or c == "@":
+            return False
+        elif (m := _T_NAME.match(typ, i)) is not None:
+            if m.group(0) in _T_BARRED:
+                return False
+            i = m.end()
+        else:
+            i += 1
+    return depth == 0
 
 
 _NORM = re.compile(r"bar\.v\.double (.+?) bar\.v\.double")
@@ -410,12 +626,12 @@ class _Converter(HTMLParser):
         if self.table is not None and self.caption is None:
             return  # whitespace between table tags
         pos = 0
-        for m in _MATH.finditer(data):
+        for m in _MATH.finditer(data):  # (restore_tex: a formula as written, inert or not)
             self.emit(text_markup(_squash(data[pos:m.start()])))
             if m.group(1) is not None:
-                self.emit(self.math(m.group(1), False))
+                self.emit(self.math(restore_tex(m.group(1)), False))
             else:
-                self.emit("\n" + self.math(m.group(2), True) + "\n")
+                self.emit("\n" + self.math(restore_tex(m.group(2)), True) + "\n")
             pos = m.end()
         self.emit(text_markup(_squash(data[pos:])))
 
@@ -481,7 +697,9 @@ def html_to_plain(fragment: str, side: str) -> str:
     def cloze(m: re.Match[str]) -> str:
         return f"[{m.group(1)}]" if side == "front" else m.group(2)
     def math(m: re.Match[str]) -> str:
-        return f"${m.group(1)}$" if m.group(1) is not None else f"$${m.group(2)}$$"
+        if m.group(1) is not None:
+            return f"${restore_tex(m.group(1))}$"
+        return f"$${restore_tex(m.group(2))}$$"
     conv = _PlainText()
     conv.feed(_MATH.sub(math, _CLOZE.sub(cloze, fragment)))
     conv.close()
