@@ -11,6 +11,7 @@ diagnostics.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markdown_it.tree import SyntaxTreeNode
 
@@ -55,24 +56,39 @@ def cloze_fill_spans(part: Part, answer: Answer, key: str
     A fill is counted from the list alone: one that is an inline ``{python}`` expression
     counts as one fill whatever it will compute.
     """
-    tree = SyntaxTreeNode(parser().parse(answer.markdown))
-    first = tree.children[0] if tree.children else None
-    if first is None or first.type != "ordered_list" or not first.map:
+    spans = _leading_list(answer.markdown)
+    if spans is None:
         return [], answer.markdown, [Diagnostic(
             answer.loc, f"{key} has {part.blanks} blank(s): start its answer with a numbered "
             "list of the fills, one per blank", "no-cloze-fills")]
+    items, end = spans
     lines = answer.markdown.split("\n")
     fills = []
-    for item in first.children:
-        assert item.map is not None  # markdown-it maps every list item
-        text = "\n".join(lines[item.map[0]:item.map[1]]).strip()
+    for start, stop in items:
+        text = "\n".join(lines[start:stop]).strip()
         fills.append(" ".join(_FILL_NUMBER.sub("", text).split()))
     diags = []
     if len(fills) != part.blanks:
         diags.append(Diagnostic(
             answer.loc, f"{key} has {part.blanks} blank(s) but its answer lists "
             f"{len(fills)} fill(s)", "cloze-fill-count"))
-    return fills, "\n".join(lines[first.map[1]:]).strip("\n"), diags
+    return fills, "\n".join(lines[end:]).strip("\n"), diags
+
+
+@lru_cache(maxsize=4096)
+def _leading_list(markdown: str) -> tuple[tuple[tuple[int, int], ...], int] | None:
+    """The line spans of the items of the answer's leading numbered list, and the line where
+    it ends; None when the answer does not start with one. Cached: check and the cards both
+    ask, once each per build."""
+    tree = SyntaxTreeNode(parser().parse(markdown))
+    first = tree.children[0] if tree.children else None
+    if first is None or first.type != "ordered_list" or not first.map:
+        return None
+    items = []
+    for item in first.children:
+        assert item.map is not None  # markdown-it maps every list item
+        items.append((item.map[0], item.map[1]))
+    return tuple(items), first.map[1]
 
 
 def verdict(answer: Answer) -> str | None:

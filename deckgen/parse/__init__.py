@@ -60,8 +60,9 @@ def signals(tree: SyntaxTreeNode, norm: Normalized, path: str) -> dict[str, int]
             under_question = heading_question(inline_text(n)) is not None
             heading += under_question
         elif n.type == "ordered_list" and not under_question:
-            numbered += sum(1 for item in n.children
-                            if question_like(probe.source(item, probe.item_col(item, 0))))
+            # an item's first line tells (a quick count: detection needs no more)
+            numbered += sum(1 for item in n.children if item.map and question_like(
+                probe.lines[item.map[0]][probe.item_col(item, 0):]))
     bold = sum(1 for n in nodes if probe.question_at(n) is not None)
     fenced = {i for n in tree.walk() if n.type in ("fence", "code_block") and n.map
               for i in range(*n.map)}

@@ -16,7 +16,8 @@ from collections import Counter
 
 from markdown_it.tree import SyntaxTreeNode
 
-from deckgen.parse.labels import bare_number, clean_title, question_label, question_like
+from deckgen.parse.labels import (A_LINE, bare_number, clean_title, question_label,
+                                  question_like, unbold)
 from deckgen.parse.reader import (QuestionDraft, Reader, inline_text, number_free_questions,
                                   sections_of)
 
@@ -42,6 +43,13 @@ def numbered_only(title: str) -> bool:
 
 class HeadingReader(Reader):
     style = "heading"
+
+    def _only_label(self, body: list[SyntaxTreeNode]) -> bool:
+        """Is the question's body so far just an empty ``Answer:`` label?"""
+        if len(body) != 1 or body[0].type != "paragraph" or not body[0].map:
+            return False
+        m = A_LINE.match(" ".join(self.lines[body[0].map[0]:body[0].map[1]]).strip())
+        return m is not None and not unbold(m.group(2)).strip(" *_")
 
     def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
         nodes = self.content_nodes(root)
@@ -80,8 +88,10 @@ class HeadingReader(Reader):
                                             head=found[1])
                     level = depth
                     continue
-                if current is not None and depth > level:
-                    body.append(node)  # a sub-heading of the answer
+                if current is not None and (depth > level or self._only_label(body)):
+                    # a sub-heading of the answer, or the answer's title right under an
+                    # "**Answer:**" label ("## 3. Is X ...?", "**Answer:**", "## X is ...")
+                    body.append(node)
                     continue
                 flush()
                 if depth > 1 or h1_sections:

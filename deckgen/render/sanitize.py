@@ -251,6 +251,11 @@ ANKI_MARKUP_MESSAGE = ("'[latex]', '[$]' or '[sound:' would make Anki compile La
                        "reviewer's machine or play a file of the collection; shown as text")
 
 
+# every warning of unsafe_latex needs one of these in the text (a TeX command, an HTML
+# entity that could spell a backslash, or Anki's own [latex]/[$]/[sound:] markup)
+_MAYBE_UNSAFE = re.compile(r"\\|&|\[(?:latex|\$|sound:)", re.IGNORECASE)
+
+
 def unsafe_latex(markdown: str, loc: Location) -> list[Diagnostic]:
     """A warning (``unsafe-latex``, at the line of ``loc`` plus the line within ``markdown``)
     for everything in this piece of bank Markdown that the cards show as text rather than let
@@ -259,6 +264,8 @@ def unsafe_latex(markdown: str, loc: Location) -> list[Diagnostic]:
 
     What comes from cells (an inline ``{python}`` value, a cell's output) is known only once
     the cells ran: the renderer warns about that (``deckgen.render.html``)."""
+    if not _MAYBE_UNSAFE.search(markdown):
+        return []  # no backslash, entity or Anki markup: nothing to warn about, no parse
     from deckgen.answers import IN_MATH, split_cell
     from deckgen.errors import Diagnostic, Location, Severity
     from deckgen.markdown import parser
