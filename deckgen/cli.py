@@ -37,6 +37,38 @@ def _load(source: tuple[Path, ...]):
     return config.override(cfg, name=ctx.meta.get(_NAME_KEY) if ctx else None)
 
 
+def _gather(source: tuple[Path, ...]):
+    """The bank's settings and everything `gather` read (exits with the message on a bad
+    bank)."""
+    from deckgen.pipeline import gather
+
+    try:
+        cfg = _load(source)
+        return cfg, gather(cfg)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+
+
+def _commit(command: str, stage) -> None:
+    """Stage files with ``stage(staging)`` and write them all together, or exit with a
+    message (the files stay as they were)."""
+    from deckgen.atomic import Staging
+
+    staging = Staging()
+    try:
+        stage(staging)
+        staging.commit()
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    except (OSError, ValueError) as exc:
+        click.secho(f"{command}: {exc}", fg="red", err=True)
+        sys.exit(1)
+    finally:
+        staging.abort()
+
+
 _NAME_KEY = "deckgen.name"
 
 
@@ -210,14 +242,8 @@ def check(source, strict) -> None:
     errors (with --strict, on warnings too).
     """
     from deckgen.execute.runner import cell_report
-    from deckgen.pipeline import gather
 
-    try:
-        cfg = _load(source)
-        gathered = gather(cfg)
-    except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+    cfg, gathered = _gather(source)
     gathered.diagnostics.extend(cell_report(gathered.banks, cfg))
     if "pdf" in cfg.formats:  # formulas the printed cards will show as LaTeX source
         from deckgen.render.pdf import static_formula_warnings
@@ -390,14 +416,8 @@ def calibrate(source, out, **printing) -> None:
 def list_(source) -> None:
     """Show how the bank was read: per file its question style, per card its answer key,
     kind, whether it is answered, its first words and its location."""
-    from deckgen.pipeline import gather
 
-    try:
-        cfg = _load(source)
-        gathered = gather(cfg)
-    except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+    cfg, gathered = _gather(source)
     for bank in gathered.banks:
         cards = sum(len(q.parts) for q in bank.questions)
         how = "set in deckgen.toml" if cfg_style(cfg, bank) else "detected"
@@ -454,16 +474,10 @@ def renumber(source, write) -> None:
     may now answer question 13. This shows each such heading; with --write it rewrites them.
     Only the keys in the headings change, never the answers' text.
     """
-    from deckgen.atomic import Staging
-    from deckgen.pipeline import display_path, gather
+    from deckgen.pipeline import display_path
     from deckgen.renumber import apply, plan
 
-    try:
-        cfg = _load(source)
-        gathered = gather(cfg)
-    except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+    cfg, gathered = _gather(source)
     if gathered.errors or gathered.identities is None:
         _print_diagnostics(gathered.errors)
         click.secho("renumber: fix the errors above first; nothing was changed", fg="red",
@@ -478,18 +492,7 @@ def renumber(source, write) -> None:
     if not write:
         click.echo(f"{len(changes)} heading(s) would change; run with --write to rewrite them")
         return
-    staging = Staging()
-    try:
-        apply(changes, gathered, staging)
-        staging.commit()
-    except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
-    except (OSError, ValueError) as exc:
-        click.secho(f"renumber: {exc}", fg="red", err=True)
-        sys.exit(1)
-    finally:
-        staging.abort()
+    _commit("renumber", lambda staging: apply(changes, gathered, staging))
     click.echo(f"{len(changes)} heading(s) rewritten")
 
 
@@ -507,38 +510,20 @@ def accept(keys, source, accept_all) -> None:
     An answer the build could not bind ([deckgen.answer-ambiguous]) is bound by its key to
     the question that has that number now.
     """
-    from deckgen.atomic import Staging
     from deckgen.identity import accept as accept_answers
-    from deckgen.pipeline import gather
 
     if not keys and not accept_all:
         raise click.UsageError("give the keys to accept (as `deckgen check` shows them), "
                                "or --all")
     wanted = {k.upper().removeprefix("Q") for k in keys} or None
-    try:
-        cfg = _load((source,) if source else ())
-        gathered = gather(cfg)
-    except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+    cfg, gathered = _gather((source,) if source else ())
     if gathered.identities is None:
         _print_diagnostics(gathered.errors)
         sys.exit(1)
     done = accept_answers(gathered.banks, gathered.identities, wanted, gathered.ambiguous)
     missing = sorted((wanted or set()) - set(done))
     if done:
-        staging = Staging()
-        try:
-            gathered.identities.lock.write(staging)
-            staging.commit()
-        except DeckgenError as exc:
-            click.secho(str(exc), fg="red", err=True)
-            sys.exit(1)
-        except OSError as exc:
-            click.secho(f"accept: cannot write the lock file: {exc}", fg="red", err=True)
-            sys.exit(1)
-        finally:
-            staging.abort()
+        _commit("accept", gathered.identities.lock.write)
         click.echo(f"accepted: {', '.join(done)}")
     if missing:
         click.secho(f"no stale answer for: {', '.join(missing)}", fg="yellow", err=True)
