@@ -40,3 +40,38 @@ def render_problems(col: Collection) -> list[str]:
             if text in q or text in a:
                 problems.append(f"{card.note()['Ref']} card {card.ord}: {text}")
     return problems
+
+
+def review_all(col: Collection, deck: str = "T") -> None:
+    """Answer every card of ``deck`` and its subdecks once (Easy), creating review history."""
+    from anki.scheduler.v3 import CardAnswer  # after anki.collection (import cycle)
+
+    top = col.decks.id(deck)
+    col.decks.select(top)  # the queue comes from the current deck and its subdecks
+    conf = col.decks.config_dict_for_deck_id(top)
+    conf["new"]["perDay"] = 9999
+    conf["rev"]["perDay"] = 9999
+    col.decks.save(conf)
+    while True:
+        queued = col.sched.get_queued_cards(fetch_limit=1)
+        if not queued.cards:
+            return
+        item = queued.cards[0]
+        card = col.get_card(item.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=item.states,
+                                                     rating=CardAnswer.EASY))
+
+
+def snapshot(col: Collection) -> dict[str, dict]:
+    """Per note GUID: its fields, mtime, deck, and per card: id, interval, revlog count."""
+    out = {}
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        cards = []
+        for card in note.cards():
+            revlog = col.db.scalar("select count() from revlog where cid = ?", card.id)
+            cards.append((card.id, card.ivl, card.type, revlog))
+        out[note.guid] = {"fields": dict(note.items()), "mod": note.mod, "cards": cards,
+                          "deck": col.decks.name(note.cards()[0].did)}
+    return out

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from anki_helpers import import_apkg, new_collection, render_problems
+from anki_helpers import (import_apkg, new_collection, render_problems, review_all,
+                          snapshot)
 from conftest import build, write_bank
 
 pytestmark = pytest.mark.slow
@@ -99,40 +100,6 @@ $\\max(0, x)$.
 ## 5
 Cross-entropy: the negative log-likelihood of the labels.
 """
-
-
-def review_all(col) -> None:
-    """Answer every card once (Easy), creating review history."""
-    from anki.scheduler.v3 import CardAnswer  # after anki.collection (import cycle)
-
-    top = col.decks.id("T")
-    col.decks.select(top)  # the queue comes from the current deck and its subdecks
-    conf = col.decks.config_dict_for_deck_id(top)
-    conf["new"]["perDay"] = 9999
-    col.decks.save(conf)
-    while True:
-        queued = col.sched.get_queued_cards(fetch_limit=1)
-        if not queued.cards:
-            return
-        item = queued.cards[0]
-        card = col.get_card(item.card.id)
-        card.start_timer()
-        col.sched.answer_card(col.sched.build_answer(card=card, states=item.states,
-                                                     rating=CardAnswer.EASY))
-
-
-def snapshot(col) -> dict[str, dict]:
-    """Per note GUID: its fields, mtime, deck, and per card: id, interval, revlog count."""
-    out = {}
-    for nid in col.find_notes(""):
-        note = col.get_note(nid)
-        cards = []
-        for card in note.cards():
-            revlog = col.db.scalar("select count() from revlog where cid = ?", card.id)
-            cards.append((card.id, card.ivl, card.type, revlog))
-        out[note.guid] = {"fields": dict(note.items()), "mod": note.mod, "cards": cards,
-                          "deck": col.decks.name(note.cards()[0].did)}
-    return out
 
 
 def test_edits_renumbering_moves_and_removals_keep_review_history(tmp_path: Path):

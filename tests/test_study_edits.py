@@ -10,34 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from anki_helpers import import_apkg, new_collection, render_problems
+from anki_helpers import import_apkg, new_collection, render_problems, review_all, snapshot
 from conftest import ROOT, build
 from deckgen.parse import read_bank
-from test_regenerate import snapshot
 
 pytestmark = pytest.mark.slow
 
 QFILE = "deep-learning-interview-questions.md"
-
-
-def review_everything(col) -> None:
-    from anki.scheduler.v3 import CardAnswer  # after anki.collection (import cycle)
-
-    top = col.decks.id("Deep Learning Interviews")
-    col.decks.select(top)
-    conf = col.decks.config_dict_for_deck_id(top)
-    conf["new"]["perDay"] = 9999
-    conf["rev"]["perDay"] = 9999
-    col.decks.save(conf)
-    while True:
-        queued = col.sched.get_queued_cards(fetch_limit=1)
-        if not queued.cards:
-            return
-        item = queued.cards[0]
-        card = col.get_card(item.card.id)
-        card.start_timer()
-        col.sched.answer_card(col.sched.build_answer(card=card, states=item.states,
-                                                     rating=CardAnswer.EASY))
 
 
 def edit_bank(path: Path) -> dict[str, int]:
@@ -102,7 +81,7 @@ def test_the_default_bank_survives_an_authors_edits_in_anki(tmp_path: Path):
                           " where c.type = 0 group by n.guid"))
     dues = [due[c.guid] for c in first.deck.cards]
     assert dues == sorted(dues) and len(set(dues)) == len(dues)
-    review_everything(col)
+    review_all(col, "Deep Learning Interviews")
     before = snapshot(col)
     assert all(c[3] >= 1 for n in before.values() for c in n["cards"])  # all reviewed
 
