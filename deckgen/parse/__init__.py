@@ -26,7 +26,7 @@ from deckgen.parse.labelled import LabelledReader
 from deckgen.parse.labels import A_LINE, Q_LINE, question_like
 from deckgen.parse.numbered import NumberedReader
 from deckgen.parse.reader import QuestionDraft, Reader, inline_text
-from deckgen.parse.repairs import Normalized, normalize
+from deckgen.parse.repairs import normalize
 
 READERS: dict[str, type[Reader]] = {"numbered": NumberedReader, "heading": HeadingReader,
                                     "bold": BoldReader, "labelled": LabelledReader}
@@ -49,9 +49,8 @@ class ParsedFile:
     """How many questions each style would see (what detection went by)."""
 
 
-def signals(tree: SyntaxTreeNode, norm: Normalized, path: str) -> dict[str, int]:
+def signals(tree: SyntaxTreeNode, probe: BoldReader) -> dict[str, int]:
     """Per style, a quick count of the questions it would find."""
-    probe = BoldReader(path, norm)
     nodes = probe.content_nodes(tree)
     numbered = heading = 0
     under_question = False  # lists under a question heading are its parts, not questions
@@ -82,9 +81,11 @@ def read_text(text: str, path: str, style: str | None = None) -> ParsedFile:
     norm = normalize(text)
     tokens = parser().parse(norm.text)
     tree = SyntaxTreeNode(tokens)
-    counts = signals(tree, norm, path)
+    probe = BoldReader(path, norm)
+    counts = signals(tree, probe)
     chosen = style if style in READERS else detect(counts)
     reader = READERS[chosen](path, norm)
+    reader.nodes = probe.nodes  # found once, for detecting and for reading
     reader.diagnostics.extend(lint_tokens(tokens, path, norm.line, reader.lines))
     drafts, sections = reader.read(tree)
     _renumber_restarts(drafts)

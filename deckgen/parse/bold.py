@@ -14,8 +14,7 @@ import re
 from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.parse.labels import question_label, question_like
-from deckgen.parse.reader import (QuestionDraft, Reader, inline_text, number_free_questions,
-                                  sections_of)
+from deckgen.parse.reader import QuestionDraft, Reader, finished, h1_sections, inline_text
 
 # **text** or __text__, then nothing but marks: emoji, stars, "(easy)", "[Medium]"
 _BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)(?P<text>(?:(?!\1).)+?)\1"
@@ -75,7 +74,7 @@ class BoldReader(Reader):
 
     def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
         nodes = self.content_nodes(root)
-        h1_sections = sum(1 for n in nodes if n.type == "heading" and n.tag == "h1") > 1
+        h1_titles_are_sections = h1_sections(nodes)
         questions: list[QuestionDraft] = []
         section = ""
         current: QuestionDraft | None = None
@@ -104,12 +103,11 @@ class BoldReader(Reader):
                     skip = 0
             elif node.type == "heading":
                 flush()
-                if node.tag != "h1" or h1_sections:
+                if node.tag != "h1" or h1_titles_are_sections:
                     section = inline_text(node)
             elif current is not None:
                 body.append(node)
             else:
                 self.unattributed(node)
         flush()
-        number_free_questions(questions)
-        return questions, sections_of(questions)
+        return finished(questions)

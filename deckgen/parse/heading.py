@@ -18,8 +18,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.parse.labels import (A_LINE, bare_number, clean_title, question_label,
                                   question_like, unbold)
-from deckgen.parse.reader import (QuestionDraft, Reader, inline_text, number_free_questions,
-                                  sections_of)
+from deckgen.parse.reader import QuestionDraft, Reader, finished, h1_sections, inline_text
 
 _ENDS_WITH_QUESTION = re.compile(r"\?[\W_]*$")
 
@@ -58,7 +57,7 @@ class HeadingReader(Reader):
         # the level most questions sit at; a question-like heading deeper than the current
         # question ("#### 1. Filter methods" under "## 15. ...") is a part of its answer
         usual = levels.most_common(1)[0][0] if levels else 0
-        h1_sections = sum(1 for n in nodes if n.type == "heading" and n.tag == "h1") > 1
+        h1_titles_are_sections = h1_sections(nodes)
         questions: list[QuestionDraft] = []
         section = ""
         current: QuestionDraft | None = None
@@ -94,12 +93,11 @@ class HeadingReader(Reader):
                     body.append(node)
                     continue
                 flush()
-                if depth > 1 or h1_sections:
+                if depth > 1 or h1_titles_are_sections:
                     section = title
             elif current is not None:
                 body.append(node)
             else:
                 self.unattributed(node)
         flush()
-        number_free_questions(questions)
-        return questions, sections_of(questions)
+        return finished(questions)

@@ -15,8 +15,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from deckgen.model import Answer
 from deckgen.parse.labels import A_LINE, Q_LINE, unbold
-from deckgen.parse.reader import (QuestionDraft, Reader, is_nav_text, number_free_questions,
-                                  sections_of)
+from deckgen.parse.reader import QuestionDraft, Reader, finished, is_nav_text
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
@@ -97,8 +96,7 @@ class LabelledReader(Reader):
             else:
                 i = k
             questions.append(q)
-        number_free_questions(questions)
-        return questions, sections_of(questions)
+        return finished(questions)
 
     @staticmethod
     def _answer_end(kinds: list[str], start: int) -> int:

@@ -23,9 +23,7 @@ from deckgen.errors import Diagnostic, Severity
 from deckgen.parse.labels import question_label
 from deckgen.model import Answer
 from deckgen.parse.reader import (DETAILS_OPEN, Item, QuestionDraft, Reader, closes_details,
-                                  dedent, is_nav_text,
-                                  inline_text, number_free_questions,
-                                  sections_of)
+                                  dedent, finished, inline_text, is_nav_text)
 
 
 class NumberedReader(Reader):
@@ -66,8 +64,7 @@ class NumberedReader(Reader):
                 block.append(node)
         flush()
         self._answers_in_items(questions)
-        number_free_questions(questions)
-        return questions, sections_of(questions)
+        return finished(questions)
 
     def _answers_in_items(self, questions: list[QuestionDraft]) -> None:
         """``1. What is a Pod?`` with the answer on the item's next lines, as many hand-written

@@ -106,6 +106,8 @@ class Reader:
 
     style = ""
     """The style's name, as in ``deckgen.toml``."""
+    nodes: list[SyntaxTreeNode] | None = None
+    """The file's content nodes, once found (``content_nodes``)."""
 
     def read(self, root: SyntaxTreeNode) -> tuple[list[QuestionDraft], list[str]]:
         """The file's questions as drafts, and its section titles in order."""
@@ -115,8 +117,12 @@ class Reader:
 
     def content_nodes(self, root: SyntaxTreeNode) -> list[SyntaxTreeNode]:
         """Top-level nodes without front matter and navigation (tables of contents, "back to
-        top" links, badges), which are never questions, parts or answers."""
-        return [n for n in root.children if n.type != "front_matter" and not self.is_navigation(n)]
+        top" links, badges), which are never questions, parts or answers. ``self.nodes``,
+        when set, already holds them (style detection found them first)."""
+        if self.nodes is None:
+            self.nodes = [n for n in root.children
+                          if n.type != "front_matter" and not self.is_navigation(n)]
+        return self.nodes
 
     def is_navigation(self, node: SyntaxTreeNode) -> bool:
         if not node.map:
@@ -462,6 +468,19 @@ def sections_of(questions: list[QuestionDraft]) -> list[str]:
         if q.section and q.section not in sections:
             sections.append(q.section)
     return sections
+
+
+def finished(questions: list[QuestionDraft]) -> tuple[list[QuestionDraft], list[str]]:
+    """What every style's ``read`` returns: its drafts, the unnumbered ones numbered, and the
+    section titles in order."""
+    number_free_questions(questions)
+    return questions, sections_of(questions)
+
+
+def h1_sections(nodes: list[SyntaxTreeNode]) -> bool:
+    """Are ``#`` headings sections here? Only when the file has more than one: a single one
+    is the document's title."""
+    return sum(1 for n in nodes if n.type == "heading" and n.tag == "h1") > 1
 
 
 def number_free_questions(questions: list[QuestionDraft]) -> None:
