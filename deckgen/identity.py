@@ -52,8 +52,9 @@ def part_text(q: Question, part: Part) -> tuple[str, str]:
                                                    for c in part.choices)
 
 
-def excerpt(q: Question, part: Part) -> str:
-    stem, own = part_text(q, part)
+def excerpt(q: Question, part: Part, texts: tuple[str, str] | None = None) -> str:
+    """The text the lock keeps to match a part by (``texts``: its ``part_text``, if known)."""
+    stem, own = texts or part_text(q, part)
     if own:
         return (stem[:EXCERPT // 3] + " | " + own)[:EXCERPT]
     return stem[:EXCERPT]
@@ -352,7 +353,9 @@ def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
         by_text: dict[str, list[int]] = {}
         for i in pool:
             by_text.setdefault(lock.entries[i].text, []).append(i)
-        items = [(q, p, q.key(p), excerpt(q, p)) for q in bank.questions for p in q.parts]
+        texts = {id(p): part_text(q, p) for q in bank.questions for p in q.parts}
+        items = [(q, p, q.key(p), excerpt(q, p, texts[id(p)]))
+                 for q in bank.questions for p in q.parts]
         result: dict[str, int | str] = {}  # key -> lock index, or a GUID for new/explicit
 
         for _, p, key, _ in items:  # 1. explicit ids
@@ -406,7 +409,7 @@ def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
                 result[key] = i
                 claimed.add(i)
 
-        for q, p, key, text in items:  # 4. new notes, and the updated lock entries
+        for _, p, key, text in items:  # 4. new notes, and the updated lock entries
             got = result.get(key)
             if got is None:
                 # salted with the deck's name: two banks that both have a question 1 in a
@@ -426,7 +429,7 @@ def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
             else:
                 entry = lock.entries[got]
             used.add(entry.guid)
-            _update_question(entry, q, p, key, text)
+            _update_question(entry, p, key, text, texts[id(p)])
             guids[(bank.path, key)] = entry.guid
 
     removed = []
@@ -456,9 +459,9 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
-def _update_question(entry: Entry, q: Question, p: Part, key: str, text: str) -> None:
-    stem, own = part_text(q, p)
-    entry.question = _hash(stem, own)
+def _update_question(entry: Entry, p: Part, key: str, text: str,
+                     texts: tuple[str, str]) -> None:
+    entry.question = _hash(*texts)
     entry.key, entry.text, entry.blanks, entry.removed = key, text, p.blanks, False
 
 
