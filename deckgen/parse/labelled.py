@@ -16,9 +16,9 @@ from markdown_it.tree import SyntaxTreeNode
 from deckgen.model import Answer
 from deckgen.parse.labels import A_LINE, Q_LINE, unbold
 from deckgen.parse.reader import QuestionDraft, Reader, finished, is_nav_text
+from deckgen.parse.repairs import FENCE
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
 
 
 class LabelledReader(Reader):
@@ -29,7 +29,7 @@ class LabelledReader(Reader):
         kinds: list[str] = []  # per line: "q", "a", "h" (heading), "" (other)
         in_fence = False
         for line in lines:
-            if _FENCE.match(line):
+            if FENCE.match(line):
                 in_fence = not in_fence
                 kinds.append("")
             elif in_fence:

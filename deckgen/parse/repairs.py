@@ -13,7 +13,7 @@ from dataclasses import dataclass
 _MARKER = re.compile(r"^(\s*)(\d{1,9})[.)](\s+|$)")
 _BULLET = re.compile(r"^\s*[-*+]\s")
 _INDENTED_ITEM = re.compile(r"^( {4,})\d{1,9}[.)]\s")
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
+FENCE = re.compile(r"^\s*(```+|~~~+)")
 # A closing tag that ends an HTML block on its own line; CommonMark would keep reading the
 # following lines as HTML until a blank line.
 _HTML_END = re.compile(r"</(table|details|div|figure|center)>\s*$", re.IGNORECASE)
@@ -58,7 +58,7 @@ def _expand_leading_tabs(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
     out = []
     in_fence = False
     for line, number in lines:
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         elif not in_fence and "\t" in line[:len(line) - len(line.lstrip())]:
             stripped = line.lstrip()
@@ -78,7 +78,7 @@ def _headings_out_of_bullets(lines: list[tuple[str, int]]) -> list[tuple[str, in
     out: list[tuple[str, int]] = []
     in_fence = False
     for line, number in lines:
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         m = None if in_fence else _BULLET_HEADING.match(line)
         if m:
@@ -113,7 +113,7 @@ def _dedent_stray_items(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
     i = 0
     while i < len(out):
         line, _ = out[i]
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         m = None if in_fence else _INDENTED_ITEM.match(line)
         if m and previous and not previous[0].isspace() and not _MARKER.match(previous) \
@@ -129,7 +129,7 @@ def _dedent_stray_items(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
             # The dedented lines may contain fences; rescan them from the start.
             in_fence = False
             for text, _ in out[i:j]:
-                if _FENCE.match(text):
+                if FENCE.match(text):
                     in_fence = not in_fence
             previous = next((t for t, _ in reversed(out[i:j]) if t.strip()), previous)
             i = j
@@ -152,7 +152,7 @@ def _indent_short_nested_items(lines: list[tuple[str, int]]) -> list[tuple[str, 
     i = 0
     while i < len(out):
         line, _ = out[i]
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         m = None if in_fence else _MARKER.match(line)
         if m:
@@ -185,11 +185,11 @@ def _separate_items_from_paragraphs(lines: list[tuple[str, int]]) -> list[tuple[
     in_fence = False
     previous = ""
     for line, number in lines:
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         m = None if in_fence else _MARKER.match(line)
         if m and int(m.group(2)) > 1 and m.group(3) and previous.strip() \
-                and not _MARKER.match(previous) and not _FENCE.match(previous) \
+                and not _MARKER.match(previous) and not FENCE.match(previous) \
                 and not previous.lstrip().startswith(("|", "<", "$$")):
             out.append(("", number))
         out.append((line, number))
@@ -202,7 +202,7 @@ def _separate_html_blocks(lines: list[tuple[str, int]]) -> list[tuple[str, int]]
     in_fence = False
     for index, (line, number) in enumerate(lines):
         out.append((line, number))
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         following = lines[index + 1][0] if index + 1 < len(lines) else ""
         if not in_fence and _HTML_END.search(line) and following.strip():
