@@ -12,7 +12,7 @@ from markdown_it.tree import SyntaxTreeNode
 from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.lint import lint_tokens
 from deckgen.markdown import parser
-from deckgen.model import Answer, Bank, Cell, Question
+from deckgen.model import Answer, Bank, Cell
 from deckgen.parse.repairs import normalize
 
 _KEY = re.compile(r"^Q?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
@@ -127,33 +127,16 @@ def _offset(norm, first: int) -> Callable[[int], int]:
 
 
 def attach(bank: Bank, answers: dict[str, Answer]) -> tuple[Bank, list[Diagnostic]]:
-    """Attach answers by key; unknown keys are errors, inline ``<details>`` answers clash."""
-    diags: list[Diagnostic] = []
+    """Attach answers by their numbers alone, as binding does for a bank that has no lock
+    file yet (``setup`` included); unknown keys are errors, inline answers clash."""
+    from deckgen.binding import bind
+    from deckgen.identity import LOCK_NAME, Lock, assign
+
     setup = answers.get("setup")
-    questions: list[Question] = []
-    used: set[str] = set()
-    for q in bank.questions:
-        parts = []
-        for part in q.parts:
-            key = q.key(part)
-            answer = answers.get(key)
-            if answer is not None:
-                used.add(key)
-                if part.answer is not None:
-                    diags.append(Diagnostic(answer.loc, f"{key} already has a <details> answer "
-                                            f"at {part.answer.loc}", "duplicate-answer"))
-                else:
-                    part = replace(part, answer=answer)
-            elif part.answer is not None and not part.answer.cells:
-                part = replace(part, answer=make_answer(part.answer.markdown, part.answer.loc))
-            parts.append(part)
-        questions.append(replace(q, parts=tuple(parts)))
-    for key, answer in answers.items():
-        if key != "setup" and key not in used:
-            diags.append(Diagnostic(answer.loc, f"answer {key} matches no question or part of "
-                                    f"{bank.path} (see `deckgen list`)", "unknown-answer-key"))
-    return replace(bank, questions=tuple(questions),
-                   setup=setup.cells if setup else ()), diags
+    fresh = assign([bank], Lock(Path(bank.root) / LOCK_NAME))  # in memory only
+    bound = bind(bank, answers, fresh, Path(bank.path).name)
+    return replace(scan_inline(bound.bank), setup=setup.cells if setup else ()), \
+        bound.diagnostics
 
 
 def scan_inline(bank: Bank) -> Bank:
