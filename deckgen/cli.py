@@ -89,6 +89,72 @@ def _formats(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+no_exec_option = click.option(
+    "--no-exec", is_flag=True,
+    help="Build as an untrusted bank even if you trust it: run no code (cached results only, "
+    "and say which are missing), keep its files and outputs inside its folder, ignore its "
+    "templates.")
+trust_option = click.option(
+    "--trust", "trust_flag", is_flag=True,
+    help="Trust this bank for this command: run its code and use its templates (`deckgen "
+    "trust` remembers it). Only for a bank you wrote or whose author you trust.")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _trust_mode(cfg, no_exec: bool, trust_flag: bool, out_given: bool):
+    """The settings to build with and whether code may run, after asking whether the bank
+    is trusted (see `deckgen.trust`). An untrusted bank is built as with --no-exec; a build
+    in a terminal asks once for a bank that has code, templates or outside paths."""
+    from deckgen import config, trust
+
+    if no_exec and trust_flag:
+        raise click.UsageError("--trust and --no-exec contradict each other; give one")
+    if not no_exec and (trust_flag or trust.trusted(cfg.root)):
+        return cfg, True
+    needs = trust.reasons(cfg, out_given) if not no_exec else None
+    if needs and _interactive():
+        click.secho(f"{cfg.root} is not a bank you have trusted yet. Trusting it allows:",
+                    fg="yellow", err=True)
+        for line in needs.lines():
+            click.echo(f"  - {line}", err=True)
+        click.echo("Its code runs as you, with your files: trust only a bank you wrote or "
+                   "whose author you trust.", err=True)
+        if click.confirm("Trust this bank (remembered) and run its code?", default=False,
+                         err=True):
+            trust.remember(cfg.root)
+            click.echo(f"trusted {cfg.root} (`deckgen trust --remove` takes it back)",
+                       err=True)
+            return cfg, True
+    hint = (f"if you wrote this bank or trust its author: `deckgen trust "
+            f"{_shell_path(cfg.root)}` (remembered) or --trust (this command)")
+    if no_exec:
+        cfg, set_aside = config.untrusted(cfg, out_given)
+    else:
+        cfg, set_aside = config.untrusted(cfg, out_given, "not a trusted bank", hint)
+    for note in set_aside:
+        click.secho(note, fg="yellow", err=True)
+    if needs and needs.cells:
+        cells = sum(needs.cells.values())
+        click.secho(f"{cfg.root} is not a trusted bank, so none of its code ran ({cells} "
+                    "Python cell(s)): the cards show results you computed before, or say "
+                    f"what is missing; {hint}", fg="yellow", err=True)
+    return cfg, False
+
+
+def _shell_path(path: Path) -> str:
+    import os
+    import shlex
+
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:
+        shown = str(path)
+    return shlex.quote(shown if not shown.startswith("..") else str(path))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deckgen")
 def main() -> None:
@@ -144,16 +210,15 @@ def _with_print_flags(cfg, printing: dict):
               help="Comma-separated outputs: apkg,json,pdf (default: all three, or "
               "'formats' in deckgen.toml).")
 @click.option("--rerun", is_flag=True, help="Run every cell again, ignoring cached results.")
-@click.option("--no-exec", is_flag=True,
-              help="For a bank you did not write: run no code (use cached results only and "
-              "say which are missing), keep its files and outputs inside its folder, ignore "
-              "its templates.")
+@no_exec_option
+@trust_option
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes for cells (default: 2, or 'jobs' in deckgen.toml).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 @print_options
-def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing) -> None:
+def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
+          **printing) -> None:
     """Build the deck: parse, compute answers, write build/<deck>.apkg, .json and -cards.pdf.
 
     Nothing is written unless the whole build succeeds; outputs are replaced together.
@@ -166,11 +231,8 @@ def build(source, out, formats, rerun, no_exec, jobs, strict, quiet, **printing)
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats), jobs=jobs)
         cfg = _with_print_flags(cfg, printing)
-        if no_exec:
-            cfg, set_aside = config.untrusted(cfg, out is not None)
-            for note in set_aside:
-                click.secho(note, fg="yellow", err=True)
-        result = run_build(cfg, strict=strict, rerun=rerun, execute=not no_exec,
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+        result = run_build(cfg, strict=strict, rerun=rerun, execute=execute,
                            progress=_progress_bar(quiet))
     except BuildFailed as exc:
         _print_diagnostics(exc.diagnostics)
@@ -266,9 +328,9 @@ def check(source, strict) -> None:
               help="Where the last build is (default: build/, or 'out' in deckgen.toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the preview as JSON.")
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged notes.")
-@click.option("--no-exec", is_flag=True,
-              help="Run no code: use cached results only (for banks you did not write).")
-def diff(source, out, as_json, show_all, no_exec) -> None:
+@no_exec_option
+@trust_option
+def diff(source, out, as_json, show_all, no_exec, trust_flag) -> None:
     """Preview what importing a new build into Anki will do.
 
     Compares the bank as it is now with the last package in the output directory: which
@@ -285,12 +347,11 @@ def diff(source, out, as_json, show_all, no_exec) -> None:
 
     try:
         cfg = config.override(_load(source), out=out)
-        if no_exec:
-            cfg, _ = config.untrusted(cfg, out is not None)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
         gathered = gather(cfg)
         if gathered.errors:
             raise BuildFailed(gathered.diagnostics)
-        deck, diags, _ = make_deck(cfg, gathered, execute=not no_exec)
+        deck, diags, _ = make_deck(cfg, gathered, execute=execute)
         if any(d.severity is Severity.ERROR for d in diags):
             raise BuildFailed(diags)
     except BuildFailed as exc:
@@ -326,7 +387,9 @@ def diff(source, out, as_json, show_all, no_exec) -> None:
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
               help="Outputs to rebuild (default: those of `deckgen build`).")
-def watch(source, out, formats) -> None:
+@no_exec_option
+@trust_option
+def watch(source, out, formats, no_exec, trust_flag) -> None:
     """Rebuild whenever a file of the bank changes (Ctrl-C stops).
 
     Each rebuild prints what `deckgen build` prints: its warnings, the notes no longer in the
@@ -339,10 +402,15 @@ def watch(source, out, formats) -> None:
 
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats))
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
     out_dir = cfg.out.resolve()
+
+    def settings():
+        cfg = config.override(_load(source), out=out, formats=_formats(formats))
+        return cfg if execute else config.untrusted(cfg, out is not None)[0]
 
     def relevant(_change, path: str) -> bool:
         p = Path(path).resolve()
@@ -352,9 +420,7 @@ def watch(source, out, formats) -> None:
     def once() -> None:
         started = time.perf_counter()
         try:
-            result = run_build(config.override(_load(source), out=out,
-                                               formats=_formats(formats)),
-                               progress=_progress_bar(False))
+            result = run_build(settings(), execute=execute, progress=_progress_bar(False))
         except BuildFailed as exc:
             _print_diagnostics(exc.diagnostics)
             click.secho(f"{time.strftime('%H:%M:%S')} build failed: "
@@ -532,6 +598,43 @@ def accept(keys, source, accept_all) -> None:
     sys.exit(1 if missing and not done else 0)
 
 
+@main.command(name="trust")
+@source_arg
+@click.option("--remove", is_flag=True, help="Stop trusting the bank.")
+@click.option("--list", "show", is_flag=True, help="List the banks you trust.")
+def trust_(source, remove, show) -> None:
+    """Trust a bank: let its builds run its Python cells and use its templates.
+
+    A bank is untrusted until you say otherwise (here, by answering yes when a build asks,
+    with --trust on one command, or by creating it with `deckgen new`). An untrusted bank is
+    built as with --no-exec: no code runs, its files and outputs stay inside its folder, its
+    templates are not used. Trust only a bank you wrote or whose author you trust: its code
+    runs as you, with your files. The list is kept outside every bank
+    (~/.config/deckgen/trusted-banks.json).
+    """
+    from deckgen import trust
+
+    if show:
+        for path in trust.listed():
+            click.echo(path)
+        return
+    try:
+        root = _load(source).root
+        changed = trust.forget(root) if remove else trust.remember(root)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.secho(f"cannot write {exc.filename or trust.store()}: {exc.strerror or exc}",
+                    fg="red", err=True)
+        sys.exit(1)
+    if remove:
+        click.echo(f"{root}: {'no longer trusted' if changed else 'was not trusted'}")
+    else:
+        click.echo(f"{root}: {'trusted' if changed else 'already trusted'}; its builds run "
+                   "its code")
+
+
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default=None, metavar="TEXT",
@@ -543,11 +646,18 @@ def new(directory, name) -> None:
 
     from deckgen.scaffold import create
 
+    from deckgen import trust
+
     try:
         written = create(directory, name)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
+    try:
+        trust.remember(directory)  # you wrote it (its answers hold one cell)
+    except OSError as exc:
+        click.secho(f"could not remember {directory} as trusted ({exc.strerror or exc}): "
+                    "build it with --trust", fg="yellow", err=True)
     for path in written:
         click.echo(f"{path} written")
     where = "" if directory.resolve() == Path.cwd().resolve() else \

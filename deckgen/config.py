@@ -366,12 +366,16 @@ def check_formats(formats: tuple[str, ...]) -> None:
                           f"{', '.join(FORMATS)})", None, "config")
 
 
-def untrusted(cfg: Config, out_given: bool) -> tuple[Config, list[str]]:
-    """The settings of a bank built with ``--no-exec`` (one you did not write): its question
-    and answers files must lie inside its folder, and so must its outputs unless ``--out``
-    says otherwise; its own templates are not used. Returns the settings and what was set
-    aside, for the user to read."""
+def untrusted(cfg: Config, out_given: bool, why: str = "--no-exec",
+              hint: str = "") -> tuple[Config, list[str]]:
+    """The settings of a bank built untrusted (``--no-exec``, or a bank the user has not
+    trusted, see deckgen/trust.py): its question and answers files must lie inside its
+    folder, and so must its outputs unless ``--out`` says otherwise; its own templates are
+    not used. ``why`` says in the messages why the bank is untrusted, ``hint`` what to do
+    about it. Returns the settings and what was set aside, for the user to read."""
     root = cfg.root.resolve()
+    where = Location(str(cfg.config_file), 1) if cfg.config_file else None
+    tail = f"; {hint}" if hint else ""
 
     def inside(path: Path) -> bool:
         resolved = path.resolve()
@@ -379,18 +383,16 @@ def untrusted(cfg: Config, out_given: bool) -> tuple[Config, list[str]]:
 
     outside = [p for p in (*cfg.sources, *cfg.answers) if not inside(p)]
     if outside:
-        raise ConfigError(f"with --no-exec, a bank's files must lie inside its folder {cfg.root}; "
-                          f"deckgen.toml names {', '.join(map(str, outside[:3]))}",
-                          Location(str(cfg.config_file), 1) if cfg.config_file else None,
-                          "untrusted-path")
+        raise ConfigError(f"{why}: a bank's files must lie inside its folder {cfg.root}; "
+                          f"deckgen.toml names {', '.join(map(str, outside[:3]))}{tail}",
+                          where, "untrusted-path")
     if not out_given and not inside(cfg.out):
-        raise ConfigError(f"with --no-exec, deckgen.toml may not send outputs outside the bank "
-                          f"folder ({cfg.out}); give --out to choose where they go",
-                          Location(str(cfg.config_file), 1) if cfg.config_file else None,
-                          "untrusted-path")
+        raise ConfigError(f"{why}: deckgen.toml may not send outputs outside the bank "
+                          f"folder ({cfg.out}); give --out to choose where they go{tail}",
+                          where, "untrusted-path")
     notes = []
     if cfg.templates is not None:
-        notes.append(f"the bank's own templates ({cfg.templates}) are not used with --no-exec; "
+        notes.append(f"{why}: the bank's own templates ({cfg.templates}) are not used; "
                      "the cards use deckgen's")
         cfg = replace(cfg, templates=None)
     return cfg, notes

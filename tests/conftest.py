@@ -15,9 +15,22 @@ import pytest
 os.environ.setdefault("DECKGEN_CACHE_KEY_FILE",
                       str(Path(tempfile.mkdtemp(prefix="deckgen-test-key-")) / "cache-key"))
 
+# and the list of trusted banks (deckgen/trust.py): a temporary file, empty at the start
+os.environ.setdefault("DECKGEN_TRUST_FILE",
+                      str(Path(tempfile.mkdtemp(prefix="deckgen-test-trust-")) / "trusted.json"))
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "source" / "deep-learning-interview-questions.md"
 TINY = Path(__file__).resolve().parent / "banks" / "tiny"
+
+
+@pytest.fixture(autouse=True)
+def _trust_test_banks(request, monkeypatch):
+    """The CLI tests build banks the tests wrote, so they are trusted, as a user's own bank
+    is once trusted; tests marked ``real_trust`` see the real list (tests/test_trust.py)."""
+    if request.node.get_closest_marker("real_trust") is None:
+        from deckgen import trust
+        monkeypatch.setattr(trust, "trusted", lambda root: True)
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_diff_previews_an_edit(tmp_path: Path):
 
 def test_watch_rebuilds_on_save(tmp_path: Path):
     bank = write_bank(tmp_path / "b", "1. What?\n", "## 1\nA.\n")
-    proc = subprocess.Popen([sys.executable, "-m", "deckgen", "watch", str(bank), "-o",
+    proc = subprocess.Popen([sys.executable, "-m", "deckgen", "watch", "--trust", str(bank), "-o",
                              str(tmp_path / "out")], stdout=subprocess.PIPE, text=True,
                             cwd=tmp_path)
     try:
@@ -98,7 +98,7 @@ def test_watch_rebuilds_on_save(tmp_path: Path):
 def test_watch_prints_what_build_prints(tmp_path: Path):
     bank = write_bank(tmp_path / "b", "1. What?\n\n---\n\n2. Why?\n\n---\n\n3. How?\n",
                       "## 1\nA.\n\n## 2\nB.\n")
-    proc = subprocess.Popen([sys.executable, "-m", "deckgen", "watch", str(bank), "-o",
+    proc = subprocess.Popen([sys.executable, "-m", "deckgen", "watch", "--trust", str(bank), "-o",
                              str(tmp_path / "out"), "-f", "json"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
 
