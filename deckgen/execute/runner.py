@@ -394,8 +394,8 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
     if todo and not execute:
         for job in todo:
             diags.append(Diagnostic(job.cells[0].loc, f"Q{job.question.number}: not in the cache "
-                                    "and this build runs no code (--no-exec, or an untrusted bank); its "
-                                    "results are missing",
+                                    "and this build runs no code (--no-exec, or an untrusted "
+                                    "bank); its results are missing",
                                     "not-computed", Severity.WARNING))
             results[(job.bank.path, job.question.number)] = [
                 {"missing": True} for _ in job.units]
