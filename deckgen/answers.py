@@ -13,6 +13,7 @@ from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.lint import lint_tokens
 from deckgen.markdown import parser
 from deckgen.model import Answer, Bank, Cell
+from deckgen.parse import limits
 from deckgen.parse.repairs import normalize
 
 _KEY = re.compile(r"^Q?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
@@ -91,6 +92,9 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
         return {}, [Diagnostic(Location(display, 1), f"not valid UTF-8 ({exc.reason})",
                                "encoding")]
     norm = normalize(text)
+    diags.extend(limits.problems(norm, display))
+    if any(d.severity is Severity.ERROR for d in diags):
+        return {}, diags
     lines = norm.text.split("\n")
     tokens = parser().parse(norm.text)
     diags.extend(lint_tokens(tokens, display, norm.line, lines))

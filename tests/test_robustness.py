@@ -88,15 +88,55 @@ def test_paths_outside_the_bank_are_refused_even_by_symlink(tmp_path):
     assert [c for c, *_ in found] == ["unsafe-path"]
 
 
-def test_very_long_lines_deep_nesting_and_huge_files(tmp_path):
+def test_very_long_lines_and_huge_files(tmp_path):
     long_line = "1. " + "word " * 200_000 + "?\n"
-    nested = "".join("    " * i + "1. level\n" for i in range(60))
     huge = "".join(f"{n}. Question {n} with $x_{{{n}}}$?\n\n---\n\n" for n in range(1, 5001))
-    for name, text in (("long", long_line), ("nested", "1. Top?\n" + nested), ("huge", huge)):
+    for name, text in (("long", long_line), ("huge", huge)):
         bank = write_bank(tmp_path / name, text)
         g = gather(config.load(bank))
         assert not g.errors, (name, g.errors[:3])
         assert g.banks[0].questions
+    long = [d for d in gather(config.load(tmp_path / "long")).diagnostics
+            if d.code == "long-line"]
+    assert [(d.loc.line, d.severity) for d in long] == [(1, Severity.WARNING)]
+
+
+def _found(tmp_path: Path, questions: str, answers: str = "") -> list[tuple[str, int]]:
+    bank = write_bank(tmp_path / "b", questions, answers)
+    return [(d.code, d.loc.line) for d in gather(config.load(bank)).diagnostics
+            if d.code == "too-deep"]
+
+
+@pytest.mark.parametrize("body, line", [
+    ("".join("    " * i + "1. level\n" for i in range(60)), 18),  # numbered levels
+    ("".join("   " + "  " * i + "- level\n" for i in range(40)), 17),  # bullets in a part
+    ("   " + "> " * 5000 + "x\n", 2),  # quotes
+    ("   - > - > - > - > - > - > - > - > - x\n", 2),  # both, on one line
+    ("   " + "*" * 20_000 + "x" + "*" * 20_000 + "\n", 2),  # emphasis (a RecursionError once)
+    ("   " + "_*" * 30 + "x" + "*_" * 30 + "\n", 2),
+])
+def test_nesting_past_the_limits_is_an_error_on_its_line(tmp_path, body, line):
+    assert _found(tmp_path, "1. Top?\n" + body + "\n2. After?\n") == [("too-deep", line)]
+
+
+def test_nesting_within_the_limits_is_read_whole(tmp_path):
+    """Fifteen levels lost every line after the tenth before (markdown-it's nesting limit
+    dropped the rest of the file), the next question included."""
+    items = "".join("   " + "  " * i + f"- level {i}\n" for i in range(15))
+    rule = "\n" + "*" * 80 + "\n"  # a thematic break, not emphasis
+    code = "\n   ```\n" + "".join("   " + "> " * 30 + "\n" for _ in range(2)) + "   ```\n"
+    bank = write_bank(tmp_path / "b", "1. Top?\n" + items + code + "\n   " + "*" * 24
+                      + "deep" + "*" * 24 + "\n" + rule + "\n2. After?\n")
+    g = gather(config.load(bank))
+    assert not g.errors, g.errors
+    assert [q.number for q in g.banks[0].questions] == [1, 2]
+    text = " ".join(b.markdown for b in g.banks[0].questions[0].stem)
+    assert "level 14" in text and "deep" in text
+
+
+def test_an_answers_file_past_the_limits_is_an_error_on_its_line(tmp_path):
+    answers = "## 1\n\nFine.\n\n## 2\n\n" + "> " * 40 + "deep\n"
+    assert _found(tmp_path, "1. One?\n\n2. Two?\n", answers) == [("too-deep", 7)]
 
 
 def test_unknown_answer_key_and_bad_options_are_located(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markdown_it.tree import SyntaxTreeNode
 
-from deckgen.errors import Diagnostic, Location
+from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.lint import lint_tokens
 from deckgen.markdown import parser
 from deckgen.model import Bank, Question
@@ -24,6 +24,7 @@ from deckgen.parse.heading import HeadingReader, heading_question
 from deckgen.parse.kinds import BLANK
 from deckgen.parse.labelled import LabelledReader
 from deckgen.parse.labels import A_LINE, Q_LINE, question_like
+from deckgen.parse.limits import problems
 from deckgen.parse.numbered import NumberedReader
 from deckgen.parse.reader import QuestionDraft, Reader, inline_text
 from deckgen.parse.repairs import normalize
@@ -79,6 +80,9 @@ def detect(counts: dict[str, int]) -> str:
 def read_text(text: str, path: str, style: str | None = None) -> ParsedFile:
     """Parse a question file's text in ``style`` (None or 'auto': detect it)."""
     norm = normalize(text)
+    limits = problems(norm, path)
+    if any(d.severity is Severity.ERROR for d in limits):
+        return ParsedFile([], [], limits, style or "numbered", style not in READERS, {})
     tokens = parser().parse(norm.text)
     tree = SyntaxTreeNode(tokens)
     probe = BoldReader(path, norm)
@@ -86,6 +90,7 @@ def read_text(text: str, path: str, style: str | None = None) -> ParsedFile:
     chosen = style if style in READERS else detect(counts)
     reader = READERS[chosen](path, norm)
     reader.nodes = probe.nodes  # found once, for detecting and for reading
+    reader.diagnostics.extend(limits)
     reader.diagnostics.extend(lint_tokens(tokens, path, norm.line, reader.lines))
     drafts, sections = reader.read(tree)
     _renumber_restarts(drafts)
