@@ -10,8 +10,9 @@ moment of its build. In every other run an edit is saved to the question file wh
 runs (before the kill), as a user saving in the editor would. Then, as the user's next
 command would, a normal build runs. Counted:
 
-- mixed sets: the outputs and the lock right after the kill are neither version 1's nor
-  version 2's, byte for byte (runs without a mid-build edit);
+- mixed sets: the outputs and the lock after the kill are neither version 1's nor version
+  2's, byte for byte, once the next command has finished a commit the kill interrupted
+  (deckgen's first step in every build); runs without a mid-build edit;
 - lost edits: the next build does not show the edit saved during the killed one (it said
   "nothing changed", or its cards lack the edit);
 - orphans: processes the killed build started (its cell worker) still alive 2 s later
@@ -89,6 +90,15 @@ from deckgen.pipeline import build
 cfg = config.override(config.load(Path(sys.argv[1])), out=Path(sys.argv[2]))
 print("go", flush=True)
 build(cfg)
+"""
+
+RECOVER = """
+import sys
+from pathlib import Path
+from deckgen import atomic, config
+cfg = config.override(config.load(Path(sys.argv[1])), out=Path(sys.argv[2]))
+atomic.recover(cfg.root, cfg.out, *dict.fromkeys(p.parent for p in (*cfg.sources, *cfg.answers)),
+               deep=[cfg.cache_dir])
 """
 
 
@@ -177,7 +187,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     counts = dict.fromkeys(("mixed", "lost edits", "orphans", "leftovers", "failures"), 0)
     sides = {"old": 0, "new": 0, "other": 0}
-    workers = 0
+    workers = midway = 0
     for run in range(args.runs):
         restore(bank, out, old)
         (bank / "q.md").write_text(Q2)
@@ -202,13 +212,20 @@ def main() -> int:
         proc.communicate()
         problems = []
         if not edit:
+            # a commit the kill interrupted is finished by whatever deckgen command runs
+            # next (its journal says how), before it reads anything: what a user can see
+            if snapshot(bank, out) not in (old, new):
+                midway += 1
+            subprocess.run([sys.executable, "-c", RECOVER, str(bank), str(out)], env=child_env,
+                           check=True, cwd=ROOT)
             now = snapshot(bank, out)
             side = "old" if now == old else "new" if now == new else "other"
             sides[side] += 1
             if side == "other":
                 counts["mixed"] += 1
                 problems.append("mixed set: " + ", ".join(
-                    sorted(k for k in new if now.get(k) not in (old.get(k), new[k]))))
+                    sorted(k for k in {*new, *old, *now}
+                           if now.get(k) not in (old.get(k), new.get(k)))))
         deadline = time.monotonic() + 2
         while carriers(token) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -240,7 +257,8 @@ def main() -> int:
             print(f"{run + 1} runs, no problem so far", flush=True)
     print(f"{args.runs} runs: " + ", ".join(f"{n} {k}" for k, n in counts.items())
           + f"; runs without an edit left the old set {sides['old']} times, the new set "
-          f"{sides['new']} times; {workers} kills came while a cell worker ran")
+          f"{sides['new']} times ({midway} times a commit was under way, finished by the "
+          f"next command); {workers} kills came while a cell worker ran")
     shutil.rmtree(work, ignore_errors=True)
     return 1 if any(counts.values()) else 0
 
