@@ -78,7 +78,9 @@ class _Builder:
             if correct is not None:
                 cls = ' class="correct"' if c.number in correct else ' class="wrong"'
             items.append(f"<li{cls}>{text}</li>")
-        return f'<ol class="choices">{"".join(items)}</ol>'
+        # the question's own list is "ask": the answer side shows the marked list instead
+        kind = "choices" if correct is not None else "choices ask"
+        return f'<ol class="{kind}">{"".join(items)}</ol>'
 
     def card(self, q: Question, part: Part, outputs: Outputs) -> Card:
         key = q.key(part)

@@ -35,12 +35,62 @@ POSITION_TAG = "q::"
 """The tag that carries the question's number (``q::12``): left out of the content hash."""
 
 
+CODE_BACKGROUND = {"light": "#f6f7f9", "night": "#1f2024"}
+"""The code boxes' backgrounds (style.css has the light one too)."""
+MIN_CONTRAST = 4.6
+"""Every code token's colour against its box: WCAG AA (4.5:1), with a little to spare."""
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG contrast ratio of two sRGB colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def readable(colour: str, background: str, ratio: float = MIN_CONTRAST) -> str:
+    """``colour``, moved toward black (on a light background) or white (on a dark one) just
+    far enough to reach ``ratio`` against ``background``; unchanged if it already does."""
+    fg, bg = _rgb(colour), _rgb(background)
+    if contrast(fg, bg) >= ratio:
+        return colour
+    target = (0, 0, 0) if _luminance(bg) > 0.18 else (255, 255, 255)
+    for step in range(1, 101):
+        t = step / 100
+        mixed = tuple(round(f + (g - f) * t) for f, g in zip(fg, target))
+        if contrast(mixed, bg) >= ratio:  # type: ignore[arg-type]
+            return "#%02x%02x%02x" % mixed
+    return "#%02x%02x%02x" % target
+
+
+def _code_css(style: str, scope: str, background: str) -> str:
+    css = HtmlFormatter(style=style).get_style_defs(scope)
+    return re.sub(r"(?<![-\w])color: (#[0-9a-fA-F]{3,6})\b",
+                  lambda m: f"color: {readable(m.group(1), background)}", css)
+
+
 def note_type_css(override: Path | None) -> str:
-    light = HtmlFormatter(style="friendly").get_style_defs(".card .highlight")
-    dark = HtmlFormatter(style="monokai").get_style_defs(".card.nightMode .highlight")
+    light = _code_css("friendly", ".card .highlight", CODE_BACKGROUND["light"])
+    dark = _code_css("monokai", ".card.nightMode .highlight", CODE_BACKGROUND["night"])
     return "\n".join([templates.load("anki/style.css", override), "/* code: light */", light,
-                      "/* code: night mode */", dark, ".card.nightMode .highlight { background: "
-                      "#1f2024; }"])
+                      "/* code: night mode */", dark, "/* the backgrounds the colours were "
+                      "checked against */",
+                      f".card .highlight {{ background: {CODE_BACKGROUND['light']}; }}",
+                      f".card.nightMode .highlight {{ background: {CODE_BACKGROUND['night']}; }}"])
 
 
 def models(override: Path | None, own: dict[str, int] | None = None,
