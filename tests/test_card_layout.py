@@ -88,7 +88,8 @@ def apkg(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("width", [400, 800])
 @pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
-def test_awkward_cards_fit_and_read(apkg: Path, anki_mathjax: Path, chromium: str, width: int,
+def test_awkward_cards_fit_and_read(apkg: Path, anki_mathjax: Path, chromium: str,  # noqa: F811
+                                    width: int,
                                     night: bool, tmp_path: Path):
     from card_audit import audit
 
