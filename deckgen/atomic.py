@@ -392,8 +392,8 @@ def _write_journal(home: Path, renames: list[tuple[Path, Path]]) -> tuple[Path, 
     journal = home / f"{JOURNAL_PREFIX}{os.urandom(8).hex()}.json"
     entries = [{"tmp": os.path.abspath(tmp), "target": os.path.abspath(target),
                 "old": _signature(target)} for tmp, target in renames]
-    data = json.dumps({"format": JOURNAL_FORMAT, "version": 1, "renames": entries},
-                      indent=1).encode()
+    data = json.dumps({"format": JOURNAL_FORMAT, "version": 1, "renames": entries,
+                       "mac": _journal_mac(entries)}, indent=1).encode()
     tmp, fd = _new_temp(journal, NOTHING_REPLACED)
     renamed = False
     try:
@@ -417,11 +417,24 @@ def _write_journal(home: Path, renames: list[tuple[Path, Path]]) -> tuple[Path, 
     return journal, fd
 
 
+def _journal_mac(entries: list) -> str:
+    """The MAC of a journal's renames, under this user's key (deckgen.trustcache): a journal
+    that came with a bank has none that fits, so it moves nothing and is left where it is."""
+    from deckgen import trustcache  # (trustcache writes through this module)
+
+    return trustcache.mac("journal", json.dumps(entries, sort_keys=True))
+
+
 def _journal_entries(data: Any) -> list[tuple[Path, Path, list[int] | None]] | None:
-    """A journal's renames, or None if it is not one deckgen wrote. Each temporary file must
-    be one of deckgen's, beside its target (a journal shipped in a bank cannot move files)."""
+    """A journal's renames, or None if it is not one this user's deckgen wrote (its MAC).
+    Each temporary file must be one of deckgen's, beside its target."""
+    from deckgen import trustcache
+
     if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT or \
             data.get("version") != 1 or not isinstance(data.get("renames"), list):
+        return None
+    if not trustcache.valid_mac(data.get("mac"), "journal",
+                                json.dumps(data["renames"], sort_keys=True)):
         return None
     out = []
     for e in data["renames"]:
@@ -445,8 +458,8 @@ def _roll_forward(journal: Path, locked: bool = False) -> None:
     fd = None
     if not locked:
         try:
-            fd = os.open(journal, os.O_RDONLY)
-        except FileNotFoundError:
+            fd = os.open(journal, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:  # gone, or a symlink: not a journal deckgen wrote
             return
         if not _lock(fd):  # its process is alive and committing: it finishes by itself
             os.close(fd)
@@ -461,6 +474,8 @@ def _roll_forward(journal: Path, locked: bool = False) -> None:
             return  # done by another process meanwhile
         except (ValueError, RecursionError):  # not one deckgen wrote: nothing to finish
             entries = None
+        if entries is None:
+            return  # not this user's deckgen's: left alone, as any file of the bank
         dirs = []
         for tmp, target, old in entries or []:
             try:

@@ -154,6 +154,9 @@ def load(target: Path | None = None) -> Config:
             data = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"invalid TOML: {exc}", Location(str(cfg_path), 1), "config") from exc
+        except RecursionError as exc:
+            raise ConfigError("invalid TOML: nested too deeply", Location(str(cfg_path), 1),
+                              "config") from exc
         data = data.get("deckgen", data)
     known = {"name", "sources", "answers", "out", "formats", "templates", "timeout", "jobs",
              "memory_mb", "print", "style", "subdeck_numbers", "description"}
@@ -378,10 +381,15 @@ def untrusted(cfg: Config, out_given: bool, why: str = "--no-exec",
     tail = f"; {hint}" if hint else ""
 
     def inside(path: Path) -> bool:
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop is nowhere inside
+            return False
         return resolved == root or root in resolved.parents
 
     outside = [p for p in (*cfg.sources, *cfg.answers) if not inside(p)]
+    if cfg.config_file is not None and not inside(cfg.config_file):
+        outside.insert(0, cfg.config_file)  # a deckgen.toml that links to a file elsewhere
     if outside:
         raise ConfigError(f"{why}: a bank's files must lie inside its folder {cfg.root}; "
                           f"deckgen.toml names {', '.join(map(str, outside[:3]))}{tail}",

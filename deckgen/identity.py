@@ -234,7 +234,9 @@ class Lock:
         try:
             text = raw.decode("utf-8")
             data = json.loads(text)
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError
+            if isinstance(exc, RecursionError):
+                exc = ValueError("nested too deeply")
             line = getattr(exc, "lineno", 1)
             raise SourceError(f"cannot read the lock file ({exc}){advice}",
                               Location(shown_path, line), "lock-unreadable") from exc

@@ -117,7 +117,7 @@ class MediaStore:
         try:
             resolved = target.resolve(strict=False)
             root = self.root.resolve()
-        except OSError as exc:  # pragma: no cover - e.g. a symlink loop
+        except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before 3.13)
             self.diagnostics.append(Diagnostic(loc, f"cannot resolve image '{src}': {exc}",
                                                "bad-image"))
             return None

@@ -127,7 +127,10 @@ def reasons(cfg, out_given: bool) -> Reasons:
     root = cfg.root.resolve()
 
     def inside(p: Path) -> bool:
-        r = p.resolve()
+        try:
+            r = p.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return False
         return r == root or root in r.parents
 
     outside = [p for p in (*cfg.sources, *cfg.answers) if not inside(p)]

@@ -499,7 +499,16 @@ def test_a_journal_that_came_with_a_bank_moves_nothing(tmp_path):
         {"tmp": str(bank / "q.md"), "target": str(bank / "deckgen.lock"), "old": None}]}))
     assert build(bank, out).skipped
     assert victim.read_text() == "mine" and (bank / "q.md").read_text() == Q1
-    assert not journal.exists()
+    assert journal.exists()  # not this user's (no MAC): a file of the bank, left alone
+    # well formed, its temporary file beside its target, and still not this user's: nothing
+    (bank / ".deckgen.lock.deckgen-abcdefgh.tmp").write_text("forged lock")
+    lock = (bank / "deckgen.lock").read_text()
+    forged = bank / ".deckgen-commit-fedcba9876543210.json"
+    forged.write_text(json.dumps({"format": "deckgen-commit", "version": 1, "renames": [
+        {"tmp": str(bank / ".deckgen.lock.deckgen-abcdefgh.tmp"),
+         "target": str(bank / "deckgen.lock"), "old": None}]}))
+    build(bank, out)
+    assert (bank / "deckgen.lock").read_text() == lock and forged.exists()
 
 
 def test_a_file_saved_after_the_crash_is_not_overwritten_by_the_journal(old_and_new):

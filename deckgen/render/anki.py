@@ -131,11 +131,16 @@ def fields_of(card: Card) -> list[str]:
     # Only what stays put when questions are inserted, removed or moved: the question file's
     # name (no directory, no line; the JSON card list and `deckgen list` give file:line) and
     # the search id that lets `deckgen diff` and build reports give a query finding the note.
-    source = (f'{html.escape(Path(card.loc.path).name)} '
-              f'<span class="search-id">{search_id(card.guid)}</span>')
+    # (a file name is shown as text: no Anki tag like [sound:...] and no {{...}} in it)
+    name = html.escape(Path(card.loc.path).name).replace("[", "&#91;").replace("{", "&#123;")
+    source = f'{name} <span class="search-id">{search_id(card.guid)}</span>'
     values = {"Front": card.front, "Back": card.back, "Context": card.context, "Extra": "",
               "Ref": card.ref, "Kind": card.kind.value, "Source": source}
-    return [values[f] for f in FIELDS]
+    return [_CONTROL.sub("", values[f]) for f in FIELDS]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters, \x1f (Anki's field separator) among them: never in a field."""
 
 
 def content_hash(fields: list[str], tags: tuple[str, ...], model_id: int, deck: str) -> str:

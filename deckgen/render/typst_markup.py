@@ -56,6 +56,28 @@ def _math_fields(skey: str, markup: str, name: str, svg: str) -> tuple[str, ...]
     return f"math/{MATH_FORMAT}", skey, markup, name, svg
 
 
+MAX_FORMULA = 5000
+"""Characters of one formula past which it is printed as its source, unconverted."""
+MAX_FORMULA_DEPTH = 40
+"""Groups (``{...}``, ``\\left...\\right``) nested in one formula past which, likewise."""
+
+
+def too_complex(tex: str) -> bool:
+    """Whether a formula is too long or too deeply nested to hand to the converters (they
+    recurse, and some take time exponential in the depth): no real formula comes near."""
+    if len(tex) > MAX_FORMULA:
+        return True
+    depth = deepest = 0
+    for m in re.finditer(r"\\left\b|\\right\b|\\[{}]|[{}]", tex):
+        token = m.group()
+        if token in ("{", "\\left"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "\\right"):
+            depth = max(depth - 1, 0)
+    return deepest > MAX_FORMULA_DEPTH
+
+
 @dataclass
 class MathStats:
     native: int = 0
@@ -184,7 +206,7 @@ class MathConverter:
         out = None
         # a formula with a link, a style or a definition (deckgen.render.sanitize) is shown
         # as its source: the Anki card shows it as text too
-        if not inert_tex(tex)[1]:
+        if not inert_tex(tex)[1] and not too_complex(tex):
             out = self._native(tex, display)
             if out is None:
                 out = self._fallback(tex, display)
@@ -198,7 +220,7 @@ class MathConverter:
                    f"[{text_markup(f'({tag})')}])")
         return out
 
-    def _native(self, tex: str, display: bool) -> str | None:
+    def _native(self, tex: str, display: bool) -> str | None:  # noqa: D401
         """tex2typst's conversion, if it holds no Typst code (``typst_ready``, ``inert_math``)
         and compiles alone."""
         ready = typst_ready(tex)
