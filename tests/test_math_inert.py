@@ -643,3 +643,26 @@ def test_check_reports_unsafe_latex_as_build_does(tmp_path: Path, monkeypatch):
     built = [d for d in build(bank, tmp_path / "out", execute=False).diagnostics
              if d.code == "unsafe-latex"]
     assert built == checked  # (without the cells run, no value is computed)
+
+
+@pytest.mark.parametrize("tex", [r"\frac{" * 60 + "x" + "}{y}" * 60,
+                                 r"\left(" * 50 + "x" + r"\right)" * 50,
+                                 "x + " * 2000 + "y"])
+def test_a_formula_too_long_or_deep_is_shown_as_its_source(tmp_path: Path, tex: str):
+    """Converters recurse (tex2typst ran for minutes on a few thousand nested fractions) and
+    so would MathJax on the reviewer's phone: such a formula is text, with a located warning."""
+    bank = write_bank(tmp_path / "b", f"1. What is ${tex}$?\n", "## 1\nThat.\n")
+    started = time.perf_counter()
+    result = build(bank, tmp_path / "out")
+    assert time.perf_counter() - started < 60
+    front = cards_json(tmp_path / "out")["cards"][0]["front"]
+    assert '<code class="tex">' in front and "\\(" not in front
+    assert [(d.loc.line, d.code) for d in result.diagnostics
+            if "shows it as its source" in d.message or "show it as its source" in d.message
+            ] == [(1, "unsafe-latex")]
+
+
+def test_long_ordinary_formulas_are_still_formulas(tmp_path: Path):
+    tex = r"\sum_{i=1}^{n} \left( \frac{a_i}{b_i} \right)^2 + " * 20 + "c"
+    ctx = RenderContext(MediaStore(tmp_path), tmp_path, Location("q.md", 1))
+    assert "\\(" in render_inline(f"${tex}$", ctx)

@@ -34,7 +34,8 @@ from deckgen.media import MediaStore
 from deckgen.render.sanitize import (_BROKEN_BACKSLASH, ANKI_MARKUP_MESSAGE,
                                      TEXT_FORMULA_MESSAGE, UNSAFE_LATEX, anki_markup_in,
                                      formula_message, inert_anki_markup, inert_tex,
-                                     inert_text, protect_braces, sanitize, text_formula_in)
+                                     inert_text, protect_braces, sanitize, text_formula_in,
+                                     too_complex)
 
 BLANK_MARK = re.compile("\ue000(\\d+)\ue001")
 _DROP_OPEN = re.compile(r"<(script|style|iframe|object|embed|noscript|template|svg|math|form|"
@@ -120,7 +121,11 @@ def _closed_for_mathjax(tex: str) -> str:
 
 
 def math_html(tex: str, display: bool) -> str:
-    """A formula for Anki's MathJax, made inert (``sanitize.inert_tex``)."""
+    """A formula for Anki's MathJax, made inert (``sanitize.inert_tex``); one too long or too
+    deeply nested for MathJax (``sanitize.too_complex``) is shown as its source, as text."""
+    if too_complex(tex):
+        shown = text_html(tex.strip())
+        return f'<pre class="tex">{shown}</pre>' if display else f'<code class="tex">{shown}</code>'
     tex = inert_tex(tex.strip())[0]
     if display:
         # \begin{equation} cannot sit inside \[...\]; the tag (if any) stays.

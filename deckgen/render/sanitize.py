@@ -204,6 +204,29 @@ def _active(tex: str, m: re.Match[str]) -> bool:
     return False
 
 
+MAX_FORMULA = 5000
+"""Characters of one formula past which it is printed as its source, unconverted."""
+MAX_FORMULA_DEPTH = 40
+"""Groups (``{...}``, ``\\left...\\right``) nested in one formula past which, likewise."""
+
+
+def too_complex(tex: str) -> bool:
+    """Whether a formula is too long or too deeply nested to hand to the converters (they
+    recurse, and some take time exponential in the depth), nor to Anki's MathJax (on a phone
+    it would hang the reviewer): no real formula comes near."""
+    if len(tex) > MAX_FORMULA:
+        return True
+    depth = deepest = 0
+    for m in re.finditer(r"\\left\b|\\right\b|\\[{}]|[{}]", tex):
+        token = m.group()
+        if token in ("{", "\\left"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "\\right"):
+            depth = max(depth - 1, 0)
+    return deepest > MAX_FORMULA_DEPTH
+
+
 def inert_tex(tex: str) -> tuple[str, list[str]]:
     """``tex`` with every command that could make the formula a link, style or script the
     card, or change other formulas (``TEX_ACTIVE``) written as ``\\backslash\\mathtt{name}``;
@@ -264,7 +287,7 @@ def unsafe_latex(markdown: str, loc: Location) -> list[Diagnostic]:
 
     What comes from cells (an inline ``{python}`` value, a cell's output) is known only once
     the cells ran: the renderer warns about that (``deckgen.render.html``)."""
-    if not _MAYBE_UNSAFE.search(markdown):
+    if not _MAYBE_UNSAFE.search(markdown) and len(markdown) <= MAX_FORMULA:
         return []  # no backslash, entity or Anki markup: nothing to warn about, no parse
     from deckgen.answers import IN_MATH, split_cell
     from deckgen.errors import Diagnostic, Location, Severity
@@ -280,6 +303,10 @@ def unsafe_latex(markdown: str, loc: Location) -> list[Diagnostic]:
 
     def formula(tex: str, line: int) -> None:
         tex = IN_MATH.sub(" ", tex)  # an inline value's code is Python, not TeX
+        if too_complex(tex):
+            warn(line, f"formula of {len(tex):,} characters, or nested more than "
+                       f"{MAX_FORMULA_DEPTH} groups deep: the cards show it as its source")
+            return
         found = inert_tex(tex)[1]
         if found:
             warn(line, formula_message(tex, found))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deckgen import trustcache
-from deckgen.render.sanitize import inert_tex, restore_tex
+from deckgen.render.sanitize import inert_tex, restore_tex, too_complex
 
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
@@ -54,28 +54,6 @@ def svg_name(svg: str) -> str:
 def _math_fields(skey: str, markup: str, name: str, svg: str) -> tuple[str, ...]:
     """What a math cache entry's MAC covers."""
     return f"math/{MATH_FORMAT}", skey, markup, name, svg
-
-
-MAX_FORMULA = 5000
-"""Characters of one formula past which it is printed as its source, unconverted."""
-MAX_FORMULA_DEPTH = 40
-"""Groups (``{...}``, ``\\left...\\right``) nested in one formula past which, likewise."""
-
-
-def too_complex(tex: str) -> bool:
-    """Whether a formula is too long or too deeply nested to hand to the converters (they
-    recurse, and some take time exponential in the depth): no real formula comes near."""
-    if len(tex) > MAX_FORMULA:
-        return True
-    depth = deepest = 0
-    for m in re.finditer(r"\\left\b|\\right\b|\\[{}]|[{}]", tex):
-        token = m.group()
-        if token in ("{", "\\left"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in ("}", "\\right"):
-            depth = max(depth - 1, 0)
-    return deepest > MAX_FORMULA_DEPTH
 
 
 @dataclass
