@@ -188,3 +188,24 @@ def test_text_beyond_the_serif_font_still_prints(tmp_path: Path):
     assert any("LastResort" in f for f in fonts)  # a visible placeholder, not nothing
     assert any("Q2 contain CJK characters" in n for n in result.notes)
     assert not any("Q1 " in n and "CJK" in n for n in result.notes)
+
+
+def test_a_pdf_of_more_cards_than_max_cards_is_a_clear_error(tmp_path: Path):
+    questions = "".join(f"{n}. Question {n}?\n\n" for n in range(1, 7))
+    bank = write_bank(tmp_path / "b", questions)
+    with (bank / "deckgen.toml").open("a") as f:
+        f.write('formats = ["pdf"]\n[print]\nmax_cards = 5\n')
+    from deckgen.errors import DeckgenError
+    with pytest.raises(DeckgenError, match="6 cards, more than max_cards = 5"):
+        build(bank, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))
+    text = (bank / "deckgen.toml").read_text().replace("max_cards = 5", "max_cards = 6")
+    (bank / "deckgen.toml").write_text(text)
+    build(bank, tmp_path / "out")
+    assert list((tmp_path / "out").glob("*.pdf"))
+    (bank / "deckgen.toml").write_text(text.replace("max_cards = 6", 'max_cards = "many"'))
+    from deckgen.errors import BuildFailed
+    with pytest.raises(BuildFailed) as failed:
+        build(bank, tmp_path / "out")
+    assert any("max_cards needs a whole number" in d.message
+               for d in failed.value.diagnostics)

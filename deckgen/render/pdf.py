@@ -52,6 +52,9 @@ class PrintOptions:
     """mm added to every back-side position, to correct a printer that shifts the back."""
     section: str | None = None
     questions: tuple[int, ...] = ()
+    max_cards: int = 5000
+    """More cards than this in one PDF is an error (a bank of 100,000 one-line questions
+    would take many minutes to set, on some 12,500 sheets): print a part, or raise it."""
 
     def normalized(self) -> PrintOptions:
         """These options checked by the rules of the [print] table (ConfigError if one is
@@ -147,6 +150,12 @@ def _question_list(spec: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _max_cards(value: object) -> int:
+    if type(value) is int and 1 <= value <= 1_000_000:
+        return value
+    raise ValueError(f"max_cards needs a whole number from 1 to 1000000; got {value!r}")
+
+
 def _section(value: object) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
@@ -171,6 +180,7 @@ _READERS = {
     "back_offset": _offset,
     "section": _section,
     "questions": _selection,
+    "max_cards": _max_cards,
 }
 
 
@@ -720,6 +730,11 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
               cache: Path | None = None) -> tuple[bytes, PdfStats]:
     opts = opts.normalized()
     cards = _select(deck.cards, opts)
+    if len(cards) > opts.max_cards:
+        raise RenderError(f"the printed cards would be {len(cards):,} cards, more than "
+                          f"max_cards = {opts.max_cards:,} under [print] in deckgen.toml: "
+                          "print a part (--section, --questions), raise max_cards, or leave "
+                          "pdf out of the formats (--format apkg,json)")
     if not cards:
         import typst
         empty = b'#set page(paper: "a4")\n#align(center + horizon)[This deck has no cards.]\n'
