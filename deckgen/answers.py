@@ -19,7 +19,9 @@ from deckgen.parse.repairs import normalize
 _KEY = re.compile(r"^Q?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
 _OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
 INLINE_CELL = re.compile(r"^\{python\}\s+(.+)$", re.DOTALL)
-CELL_INFO = re.compile(r"^\{python\}\s*$")
+CELL_INFO = re.compile(r"^\{python\}(?:\s.*)?$", re.DOTALL)
+"""A fence that is a cell: ``{python}``, and anything after a space (``{python} first``) is
+ignored (options go in ``#|`` lines). The one rule: scanning and rendering both use it."""
 # `{python} expr` inside $...$: the value (e.g. sympy's LaTeX) becomes part of the formula
 IN_MATH = re.compile(r"`\{python\}\s+([^`]+?)`")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from deckgen import shapes
-from deckgen.errors import Diagnostic, Location
+from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.ids import note_guid
 from deckgen.media import MediaStore
 from deckgen.model import Answer, Bank, Block, Card, Choice, Deck, Figure, Kind, Part, Question
@@ -188,10 +188,16 @@ def build_deck(banks: list[Bank], deck_name: str, results: Results, media: Media
             items = results.get((bank.path, q.number), [])
             position = 0
             for part in q.parts:
-                count = len(part.answer.cells) if part.answer else 0
-                outputs = Outputs(items[position:position + count])
-                position += count
+                cells = list(part.answer.cells) if part.answer else []
+                outputs = Outputs(items[position:position + len(cells)], cells)
+                position += len(cells)
                 cards.append(builder.card(q, part, outputs))
+                if outputs.mismatched and part.answer is not None:
+                    diagnostics.append(Diagnostic(
+                        part.answer.loc, f"Q{q.key(part)}: the output of a cell "
+                        f"({outputs.mismatched[0]!r}) could not be matched to its code and is "
+                        "not shown; please report this with the answer's text",
+                        "cell-mismatch", Severity.WARNING))
     used = {name for card in cards for name in card.media}
     return Deck(deck_name, tuple(cards), {n: media.files[n] for n in sorted(used)},
                 banks[0].root if banks else ""), diagnostics

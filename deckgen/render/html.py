@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markdown_it.token import Token
 from pygments import highlight
@@ -37,6 +37,9 @@ from deckgen.render.sanitize import (_BROKEN_BACKSLASH, ANKI_MARKUP_MESSAGE,
                                      inert_text, protect_braces, sanitize, text_formula_in,
                                      too_complex)
 
+if TYPE_CHECKING:
+    from deckgen.model import Cell
+
 BLANK_MARK = re.compile("\ue000(\\d+)\ue001")
 _DROP_OPEN = re.compile(r"<(script|style|iframe|object|embed|noscript|template|svg|math|form|"
                         r"textarea|select|button|title)\b", re.IGNORECASE)
@@ -45,14 +48,25 @@ _EQUATION_ENV = re.compile(r"\\(begin|end)\{(equation|align|gather)(\*?)\}")
 
 @dataclass
 class Outputs:
-    """Results of an answer's cells, consumed in document order while rendering."""
+    """Results of an answer's cells, handed to each cell as the renderer meets it.
+
+    ``cells`` are the cells the results belong to (``deckgen.answers.scan``, in document
+    order). A result goes only to the cell whose code it was computed from: a cell the
+    renderer meets that is not the next one scanned gets no result (and ``mismatched`` says
+    so), rather than another cell's output under its code."""
 
     items: list[dict[str, Any]]
+    cells: list[Cell] | None = None
     position: int = 0
+    mismatched: list[str] = field(default_factory=list)
 
-    def next(self) -> dict[str, Any] | None:
+    def next(self, code: str | None = None) -> dict[str, Any] | None:
         if self.position >= len(self.items):
             return None
+        if self.cells is not None and code is not None and self.position < len(self.cells):
+            if self.cells[self.position].code.strip() != code.strip():
+                self.mismatched.append(code.strip()[:40])
+                return None
         item = self.items[self.position]
         self.position += 1
         return item
@@ -237,8 +251,10 @@ class _Renderer:
         return resolve
 
     def fence(self, tok: Token, line: int) -> str:
+        from deckgen.answers import CELL_INFO
+
         info = (tok.info or "").strip()
-        if info.startswith("{python}") and self.ctx.outputs is not None:
+        if CELL_INFO.match(info) and self.ctx.outputs is not None:
             return self.cell(tok, line)
         lang = info.split()[0] if info else ""
         return code_html(tok.content, lang)
@@ -247,7 +263,7 @@ class _Renderer:
         from deckgen.answers import split_cell
 
         code, options = split_cell(tok.content)
-        result = self.ctx.outputs.next() if self.ctx.outputs else None
+        result = self.ctx.outputs.next(code) if self.ctx.outputs else None
         parts = []
         if _truthy(options.get("echo", "true")):
             parts.append(code_html(code.strip("\n") + "\n", "python"))
@@ -293,10 +309,10 @@ class _Renderer:
             return math_html(tex, display)
         values = 0
 
-        def value(_: re.Match[str]) -> str:
+        def value(m: re.Match[str]) -> str:
             nonlocal values
             values += 1
-            result = self.ctx.outputs.next() if self.ctx.outputs else None
+            result = self.ctx.outputs.next(m.group(1)) if self.ctx.outputs else None
             return str((result or {}).get("value", r"\text{?}"))
         full = IN_MATH.sub(value, tex)
         if values:
@@ -327,9 +343,11 @@ class _Renderer:
             if t == "text":
                 out.append(inert_text(_protect_braces(html.escape(tok.content, quote=False))))
             elif t == "code_inline":
-                m = re.match(r"^\{python\}\s+(.+)$", tok.content, re.DOTALL)
+                from deckgen.answers import INLINE_CELL
+
+                m = INLINE_CELL.match(tok.content)
                 if m and self.ctx.outputs is not None:  # only answers have cells
-                    result = self.ctx.outputs.next() if self.ctx.outputs else None
+                    result = self.ctx.outputs.next(m.group(1)) if self.ctx.outputs else None
                     value = str((result or {}).get("value", ""))
                     self.computed_text(value, line)
                     out.append(inert_text(_protect_braces(html.escape(value, quote=False))))

@@ -1,0 +1,39 @@
+"""Each cell's output appears under that cell's code, whatever the fences look like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import build, cards_json, write_bank
+from deckgen.errors import Location
+from deckgen.model import Cell
+from deckgen.render.html import Outputs
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_labelled_fence_is_a_cell_and_outputs_stay_with_their_code(tmp_path: Path):
+    """``{python} first`` once read as code by one reader and as a cell by the other: the
+    first cell showed the second one's output, with no warning."""
+    answers = ('## 1\n\n```{python} first\nprint("AAA")\n```\n\nThen `{python} 6 * 7` and '
+               '$x = `{python} 2 + 3`$.\n\n```{python}\nprint("BBB")\n```\n')
+    bank = write_bank(tmp_path / "b", "1. What?\n", answers)
+    result = build(bank, tmp_path / "out")
+    assert not [d for d in result.diagnostics if d.code == "cell-mismatch"]
+    back = cards_json(tmp_path / "out")["cards"][0]["back"]
+    a, b = back.index('"AAA"'), back.index('"BBB"')
+    assert a < back.index("AAA\n</pre>") < back.index("42") < back.index("x = 5") < b \
+        < back.index("BBB\n</pre>")
+
+
+def test_an_output_never_goes_to_another_cells_code():
+    loc = Location("a.md", 1)
+    cells = [Cell('print("A")', {}, loc, 2), Cell("1 + 1", {}, loc, 5, inline=True)]
+    outputs = Outputs([{"outputs": ["a"]}, {"value": "2"}], cells)
+    assert outputs.next("1 + 1") is None  # not the next cell: nothing, and it is reported
+    assert outputs.mismatched == ["1 + 1"]
+    assert outputs.next('print("A")\n') == {"outputs": ["a"]}
+    assert outputs.next(" 1 + 1 ") == {"value": "2"}
+    assert outputs.next("3") is None
