@@ -298,7 +298,8 @@ def check(source, strict) -> None:
     """Lint the bank and its answers without running code or writing files (except the cache).
 
     Reports errors and warnings as file:line: message [code]: unanswered parts, missing or
-    unsafe figures, broken Markdown or LaTeX, duplicate ids, answers that may be stale since
+    unsafe figures, broken Markdown or LaTeX, words a PDF conversion broke or ran together
+    ("ex- cellent", "Whichwellknownmetric"), duplicate ids, answers that may be stale since
     their question changed, cells that failed or were slow in the last build, and (when the
     formats include pdf) formulas the printed cards can only show as LaTeX source. Exits 1 on
     errors (with --strict, on warnings too).

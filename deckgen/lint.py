@@ -61,6 +61,7 @@ def lint_tokens(tokens: list[Token], path: str, line_of: Callable[[int], int],
         elif tok.type in ("math_block", "math_block_label"):
             _math(tok.content, loc, out)
         elif tok.type == "inline":
+            _conversion_damage(tok.children or [], path, line_of, line, out)
             for child in tok.children or []:
                 if child.type in ("math_inline", "math_inline_double"):
                     _math(child.content, loc, out)
@@ -86,3 +87,52 @@ def _math(tex: str, loc: Location, out: list[Diagnostic]) -> None:
         short = " ".join(tex.split())[:60]
         out.append(Diagnostic(loc, f"formula '{short}' is not valid LaTeX: {problem}",
                               "bad-latex", Severity.WARNING))
+
+
+# -- damage from converting a PDF or a scan to Markdown -------------------------------------
+# A word broken at a line end keeps its hyphen and gains a space ("ex- cellent"); lines
+# joined without their spaces run words together ("Whichwell-knownmetricisbeingused",
+# "understand,during"). Only prose is looked at: code, math and links are not.
+
+_BROKEN_WORD = re.compile(r"(?<![\w-])([A-Za-z]{2,})-[ \n]+([a-z]{2,})\b")
+_SUSPENDED = {"and", "or", "nor", "to", "vs", "versus", "through", "as"}
+"""'pre- and post-training': a hyphen left for the word after, not damage."""
+_RUN_TOGETHER = re.compile(r"[A-Za-z]{21,}|[a-z]{2,},[a-z]{2,}")
+"""21 letters: longer than the long words of English ('internationalization' has 20)."""
+MAX_DAMAGE_REPORTS = 3
+"""Per paragraph: the first few are enough to see what happened."""
+
+
+def _conversion_damage(children: list[Token], path: str, line_of: Callable[[int], int],
+                       first: int, out: list[Diagnostic]) -> None:
+    text, lines, link = "", 0, 0
+    for child in children:
+        link += child.type == "link_open"
+        link -= child.type == "link_close"
+        if child.type == "text" and not link:
+            text += child.content
+        elif child.type in ("softbreak", "hardbreak"):
+            text += "\n"
+        else:
+            text += " \x00 "  # code, math, links, HTML: a gap no pattern runs across
+    if "-" not in text and "," not in text and len(text) < 21:
+        return
+    found = 0
+    for m in _BROKEN_WORD.finditer(text):
+        if m.group(2) in _SUSPENDED or found >= MAX_DAMAGE_REPORTS:
+            continue
+        found += 1
+        lines = text.count("\n", 0, m.start(2))
+        out.append(Diagnostic(Location(path, line_of(first + lines)),
+                              f"'{m.group(0).replace(chr(10), ' ')}' looks like a word broken "
+                              f"at a line end: '{m.group(1)}{m.group(2)}' (or, for a compound, "
+                              "the hyphen without the space)", "broken-word",
+                              Severity.WARNING))
+    for m in _RUN_TOGETHER.finditer(text):
+        if found >= MAX_DAMAGE_REPORTS:
+            break
+        found += 1
+        lines = text.count("\n", 0, m.start())
+        out.append(Diagnostic(Location(path, line_of(first + lines)),
+                              f"'{m.group(0)[:40]}' looks like words run together (spaces lost "
+                              "in a conversion?)", "run-together", Severity.WARNING))
