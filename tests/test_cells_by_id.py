@@ -37,3 +37,24 @@ def test_an_output_never_goes_to_another_cells_code():
     assert outputs.next('print("A")\n') == {"outputs": ["a"]}
     assert outputs.next(" 1 + 1 ") == {"value": "2"}
     assert outputs.next("3") is None
+
+
+def test_blanks_with_the_same_fill_are_one_card(tmp_path: Path):
+    """A card asking one of two blanks that are both 'one' would show the other: its own
+    answer. They share the first blank's deletion; the third keeps its number (and history)."""
+    from anki_helpers import import_apkg, new_collection
+
+    bank = write_bank(tmp_path / "b", "1. There are [...] input(s), [...] output(s) and no "
+                      "[...] connections.\n", "## 1\n1. one\n2. One\n3. feedback\n")
+    build(bank, tmp_path / "out")
+    front = cards_json(tmp_path / "out")["cards"][0]["front"]
+    assert [front.count(c) for c in ("{{c1::", "{{c2::", "{{c3::")] == [2, 0, 1]
+    col = new_collection(tmp_path)
+    import_apkg(col, next((tmp_path / "out").glob("*.apkg")))
+    cards = [col.get_card(cid) for cid in col.find_cards("")]
+    assert sorted(c.ord for c in cards) == [0, 2]
+    first = next(c for c in cards if c.ord == 0).question()
+    import re
+    asked = first[first.index('<div class="front">'):first.index("<script>")]
+    shown = re.sub(r"<[^>]+>", "", asked)  # what the reader sees
+    assert asked.count('class="cloze"') == 2 and "one" not in shown.lower(), shown

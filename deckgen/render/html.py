@@ -406,12 +406,20 @@ def fill_blanks(rendered: str, fills: list[str]) -> str:
     reference first, and a fill's ``{{`` too (Anki reads nested deletions). A fill's ``}}``
     (also its last ``}`` next to the closing ``}}``) and ``::`` would end the deletion early or
     start a hint; they are spaced apart, which TeX and readers ignore.
+
+    Blanks with the same fill share the first one's deletion (Q27's two blanks that are both
+    "one"): a card asking one of them would show the other's text, its own answer. The later
+    numbers are kept as they are, so the other blanks keep their cards (and their history).
     """
     rendered = protect_braces(rendered)
+    first: dict[str, int] = {}
+    for i, fill in enumerate(fills, start=1):
+        first.setdefault(" ".join(fill.split()).casefold(), i)
 
     def sub(m: re.Match[str]) -> str:
         n = int(m.group(1))
         fill = fills[n - 1] if n - 1 < len(fills) else "?"
+        n = first.get(" ".join(fill.split()).casefold(), n)
         fill = fill.replace("{{", "{&#123;").replace("}}", "} }").replace("::", ": :")
         if fill.endswith("}"):
             fill += " "  # "...}" + "}}" would close the deletion one brace early
