@@ -196,3 +196,15 @@ def test_every_figure_of_the_bank_is_on_a_card(seed_build: Path):
     assert len(images) == 30
     for image in images:
         assert hashed_name(image.read_bytes(), ".png") in on_cards, image.name
+
+
+def test_q36_only_x_sin_one_over_x_cannot_be_back_propagated(cards, seed_build: Path):
+    """By hand: (h sin(1/h)) / h = sin(1/h) takes every value in [-1, 1] near 0; |x| has
+    slopes -1 and 1 at 0; option 4 has -1 (from -x) and 0 (from x^2)."""
+    data = json.loads((seed_build / "deep-learning-interviews.json").read_text())
+    back = next(c["back"] for c in data["cards"] if c["key"] == "36")
+    assert re.findall(r'<li class="(correct|wrong)"', back) == ["wrong", "wrong", "correct",
+                                                               "wrong"]
+    text = " ".join(cards["36"].split())
+    assert "interval \\([-1, 1]\\)" in text
+    assert "slopes at \\(0\\) are -1 and 1" in text and "slopes -1 and 0 there" in text
