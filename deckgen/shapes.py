@@ -67,12 +67,14 @@ def cloze_fill_spans(part: Part, answer: Answer, key: str
     for start, stop in items:
         text = "\n".join(lines[start:stop]).strip()
         fills.append(" ".join(_FILL_NUMBER.sub("", text).split()))
+    before = "\n".join(lines[:items[0][0]]).strip("\n") if items else ""
     diags = []
     if len(fills) != part.blanks:
         diags.append(Diagnostic(
             answer.loc, f"{key} has {part.blanks} blank(s) but its answer lists "
             f"{len(fills)} fill(s)", "cloze-fill-count"))
-    return fills, "\n".join(lines[end:]).strip("\n"), diags
+    after = "\n".join(lines[end:]).strip("\n")
+    return fills, "\n\n".join(t for t in (before, after) if t), diags
 
 
 @lru_cache(maxsize=4096)
@@ -80,8 +82,13 @@ def _leading_list(markdown: str) -> tuple[tuple[tuple[int, int], ...], int] | No
     """The line spans of the items of the answer's leading numbered list, and the line where
     it ends; None when the answer does not start with one. Cached: check and the cards both
     ask, once each per build."""
+    from deckgen.answers import CELL_INFO
+
     tree = SyntaxTreeNode(parser().parse(markdown))
-    first = tree.children[0] if tree.children else None
+    # cells that compute the fills may come first (their results are put into the fills)
+    rest = [n for n in tree.children if not (n.type == "fence" and CELL_INFO.match(
+        (n.info or "").strip()))]
+    first = rest[0] if rest else None
     if first is None or first.type != "ordered_list" or not first.map:
         return None
     items = []

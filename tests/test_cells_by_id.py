@@ -28,15 +28,28 @@ def test_a_labelled_fence_is_a_cell_and_outputs_stay_with_their_code(tmp_path: P
         < back.index("BBB\n</pre>")
 
 
-def test_an_output_never_goes_to_another_cells_code():
+def test_an_output_goes_to_its_own_cell_in_any_order():
     loc = Location("a.md", 1)
-    cells = [Cell('print("A")', {}, loc, 2), Cell("1 + 1", {}, loc, 5, inline=True)]
-    outputs = Outputs([{"outputs": ["a"]}, {"value": "2"}], cells)
-    assert outputs.next("1 + 1") is None  # not the next cell: nothing, and it is reported
-    assert outputs.mismatched == ["1 + 1"]
+    cells = [Cell('print("A")', {}, loc, 2), Cell("1 + 1", {}, loc, 5, inline=True),
+             Cell("1 + 1", {}, loc, 6, inline=True)]
+    outputs = Outputs([{"outputs": ["a"]}, {"value": "2"}, {"value": "2 again"}], cells)
+    assert outputs.next(" 1 + 1 ") == {"value": "2"}  # met first: a cloze fill, say
     assert outputs.next('print("A")\n') == {"outputs": ["a"]}
-    assert outputs.next(" 1 + 1 ") == {"value": "2"}
-    assert outputs.next("3") is None
+    assert outputs.next("1 + 1") == {"value": "2 again"}
+    assert outputs.mismatched == []
+    assert outputs.next("3") is None and outputs.next("1 + 1") is None
+    assert outputs.mismatched == ["3", "1 + 1"]  # never another cell's result
+
+
+def test_cells_before_a_cloze_answer_compute_its_fills(tmp_path: Path):
+    answers = ('## 1\n```{python}\n#| echo: false\nx = 6 * 7\n```\n1. `{python} x`\n'
+               '2. `{python} "two" if x else "none"`\n\nBecause.\n')
+    bank = write_bank(tmp_path / "b", "1. The answer is [...] and [...].\n", answers)
+    result = build(bank, tmp_path / "out")
+    assert [d for d in result.diagnostics if d.code != "missing-answer"] == []
+    card = cards_json(tmp_path / "out")["cards"][0]
+    assert "{{c1::42}}" in card["front"] and "{{c2::two}}" in card["front"]
+    assert card["back"] == "<p>Because.</p>"
 
 
 def test_blanks_with_the_same_fill_are_one_card(tmp_path: Path):

@@ -208,3 +208,17 @@ def test_q36_only_x_sin_one_over_x_cannot_be_back_propagated(cards, seed_build: 
     text = " ".join(cards["36"].split())
     assert "interval \\([-1, 1]\\)" in text
     assert "slopes at \\(0\\) are -1 and 1" in text and "slopes -1 and 0 there" in text
+
+
+def test_q63_blanks_are_read_off_the_vgg11_model(seed_build: Path):
+    """The VGG paper's configuration A, by hand: 8 convolutions (3x3), each followed by a
+    ReLU, five 2x2 max-pools of stride 2; channels 64, 128, 256, 512, doubling to 512."""
+    data = json.loads((seed_build / "deep-learning-interviews.json").read_text())
+    fronts = {c["key"]: c["front"] for c in data["cards"]}
+    fills = {k: re.findall(r"\{\{c\d+::(.*?)\}\}", fronts[k]) for k in
+             ("63.1", "63.2", "63.3", "63.4", "63.5")}
+    assert fills == {"63.1": ["8"], "63.2": ["ReLU", "max-pooling", "2"], "63.3": ["3×3"],
+                     "63.4": ["64"], "63.5": ["doubles", "max-pooling", "512"]}
+    answers = (Path(__file__).parent.parent / "source" / "answers" / "50-70.md").read_text()
+    block = answers[answers.index("## 63.1"):answers.index("## 64.1")]
+    assert block.count("1. `{python}") == 5  # every blank's fill is computed

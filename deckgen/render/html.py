@@ -51,25 +51,33 @@ class Outputs:
     """Results of an answer's cells, handed to each cell as the renderer meets it.
 
     ``cells`` are the cells the results belong to (``deckgen.answers.scan``, in document
-    order). A result goes only to the cell whose code it was computed from: a cell the
-    renderer meets that is not the next one scanned gets no result (and ``mismatched`` says
-    so), rather than another cell's output under its code."""
+    order). A result goes only to the cell whose code it was computed from, whatever order
+    the renderer meets the cells in (a cloze's fills are rendered before the cells above
+    them): the first result not yet given out whose cell has that code. A cell with no such
+    result gets none (and ``mismatched`` says so), never another cell's output."""
 
     items: list[dict[str, Any]]
     cells: list[Cell] | None = None
     position: int = 0
     mismatched: list[str] = field(default_factory=list)
+    _given: set[int] = field(default_factory=set)
 
     def next(self, code: str | None = None) -> dict[str, Any] | None:
-        if self.position >= len(self.items):
-            return None
-        if self.cells is not None and code is not None and self.position < len(self.cells):
-            if self.cells[self.position].code.strip() != code.strip():
-                self.mismatched.append(code.strip()[:40])
+        if self.cells is None or code is None:  # by position (no cells known)
+            while self.position in self._given:
+                self.position += 1
+            if self.position >= len(self.items):
                 return None
-        item = self.items[self.position]
-        self.position += 1
-        return item
+            self._given.add(self.position)
+            self.position += 1
+            return self.items[self.position - 1]
+        wanted = code.strip()
+        for i, cell in enumerate(self.cells[:len(self.items)]):
+            if i not in self._given and cell.code.strip() == wanted:
+                self._given.add(i)
+                return self.items[i]
+        self.mismatched.append(wanted[:40])
+        return None
 
 
 @dataclass
