@@ -38,7 +38,9 @@ def test_an_output_goes_to_its_own_cell_in_any_order():
     assert outputs.next("1 + 1") == {"value": "2 again"}
     assert outputs.mismatched == []
     assert outputs.next("3") is None and outputs.next("1 + 1") is None
-    assert outputs.mismatched == ["3", "1 + 1"]  # never another cell's result
+    assert outputs.mismatched == ["3"]  # a cell nobody scanned; never another cell's result
+    failed = Outputs([], cells)  # the cells failed: no results, nothing to report here
+    assert failed.next('print("A")') is None and failed.mismatched == []
 
 
 def test_cells_before_a_cloze_answer_compute_its_fills(tmp_path: Path):

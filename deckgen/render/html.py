@@ -53,8 +53,9 @@ class Outputs:
     ``cells`` are the cells the results belong to (``deckgen.answers.scan``, in document
     order). A result goes only to the cell whose code it was computed from, whatever order
     the renderer meets the cells in (a cloze's fills are rendered before the cells above
-    them): the first result not yet given out whose cell has that code. A cell with no such
-    result gets none (and ``mismatched`` says so), never another cell's output."""
+    them): the first result not yet given out whose cell has that code. A cell with no
+    result (it failed, or was not computed) gets none; a cell the scan did not see gets none
+    and is named in ``mismatched``; never another cell's output."""
 
     items: list[dict[str, Any]]
     cells: list[Cell] | None = None
@@ -72,12 +73,14 @@ class Outputs:
             self.position += 1
             return self.items[self.position - 1]
         wanted = code.strip()
-        for i, cell in enumerate(self.cells[:len(self.items)]):
-            if i not in self._given and cell.code.strip() == wanted:
+        mine = [i for i, cell in enumerate(self.cells) if cell.code.strip() == wanted]
+        for i in mine:
+            if i not in self._given and i < len(self.items):
                 self._given.add(i)
                 return self.items[i]
-        self.mismatched.append(wanted[:40])
-        return None
+        if not mine:  # a cell the scan did not see: nothing of another cell goes to it
+            self.mismatched.append(wanted[:40])
+        return None  # (or its cell has no result: it failed, or was not computed)
 
 
 @dataclass
