@@ -60,6 +60,26 @@ class _Builder:
             self._contexts[q.number] = self.blocks(q.stem)
         return self._contexts[q.number]
 
+    def earlier(self, q: Question, part: Part) -> str:
+        """What a question or part that refers back ("Further to the above", "Repeat the
+        above", "Still referring to ...") refers to, as a block for the top of the card: a
+        later part's previous part, else the previous question's stem (its whole text when
+        it has no parts). Empty when it does not refer back, or nothing is before it."""
+        i = q.parts.index(part)
+        if part.label and i > 0 and refers_back(part.body):
+            before = q.parts[i - 1]
+            return _earlier_block(f"Q{self.ref_prefix}{q.key(before)}",
+                                  self.blocks(before.body))
+        if not (refers_back(q.stem) or (part.label and i == 0 and refers_back(part.body))):
+            return ""
+        numbers = [x.number for x in self.bank.questions]
+        at = numbers.index(q.number)
+        if at == 0:
+            return ""
+        prev = self.bank.questions[at - 1]
+        blocks = prev.stem or tuple(b for p in prev.parts for b in p.body)
+        return _earlier_block(f"Q{self.ref_prefix}{prev.number}", self.blocks(blocks))
+
     def figure(self, fig: Figure) -> str:
         name = self.media.image(fig.src, Path(self.bank.path).parent, fig.loc)
         self.diagnostics.extend(self.media.diagnostics)
@@ -93,6 +113,7 @@ class _Builder:
         else:
             context = ""
             front = self.blocks(q.stem, counter)
+        context = self.earlier(q, part) + context
         answer = part.answer
         back = ""
         if answer is None:
@@ -165,6 +186,27 @@ def numbered_subdecks(banks: list[Bank]) -> dict[str, str]:
                                if q.section and q.parts))
     width = max(2, len(str(len(order))))
     return {s: f"{i:0{width}d} {s}" for i, s in enumerate(order, 1)}
+
+
+_REFERS_BACK = re.compile(
+    r"^\W*(further to the (above|previous)|repeat the (above|previous)|still referring|"
+    r"(again )?referring (again )?to the (above|previous)|(continuing|following) (from |on )?"
+    r"the (above|previous)|(as|same as) (in |for )?the (above|previous)|in the (above|previous) "
+    r"question|using the (same|above|previous) )", re.IGNORECASE)
+"""How a question says it continues the one before it."""
+
+
+def refers_back(blocks: tuple[Block, ...]) -> bool:
+    """Whether these blocks (a stem, a part) start by referring to what came before."""
+    first = next((b for b in blocks if not isinstance(b, Figure)), None)
+    return first is not None and bool(_REFERS_BACK.match(getattr(first, "markdown", "")))
+
+
+def _earlier_block(ref: str, html: str) -> str:
+    if not html:
+        return ""
+    return (f'<details class="earlier" open><summary>{ref}, which this continues</summary>'
+            f"{html}</details>")
 
 
 def _tag(text: str) -> str:
