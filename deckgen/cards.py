@@ -67,9 +67,7 @@ class _Builder:
         it has no parts). Empty when it does not refer back, or nothing is before it."""
         i = q.parts.index(part)
         if part.label and i > 0 and refers_back(part.body):
-            before = q.parts[i - 1]
-            return _earlier_block(f"Q{self.ref_prefix}{q.key(before)}",
-                                  self.blocks(before.body))
+            return _earlier_block("The part before", self.blocks(q.parts[i - 1].body))
         if not (refers_back(q.stem) or (part.label and i == 0 and refers_back(part.body))):
             return ""
         numbers = [x.number for x in self.bank.questions]
@@ -78,7 +76,7 @@ class _Builder:
             return ""
         prev = self.bank.questions[at - 1]
         blocks = prev.stem or tuple(b for p in prev.parts for b in p.body)
-        return _earlier_block(f"Q{self.ref_prefix}{prev.number}", self.blocks(blocks))
+        return _earlier_block("The question before", self.blocks(blocks))
 
     def figure(self, fig: Figure) -> str:
         name = self.media.image(fig.src, Path(self.bank.path).parent, fig.loc)
@@ -202,10 +200,12 @@ def refers_back(blocks: tuple[Block, ...]) -> bool:
     return first is not None and bool(_REFERS_BACK.match(getattr(first, "markdown", "")))
 
 
-def _earlier_block(ref: str, html: str) -> str:
+def _earlier_block(what: str, html: str) -> str:
+    # no number in it: numbers are positions, and renumbering the bank must not change a
+    # note's content (deckgen.render.anki leaves them out of what decides an update)
     if not html:
         return ""
-    return (f'<details class="earlier" open><summary>{ref}, which this continues</summary>'
+    return (f'<details class="earlier" open><summary>{what}, which this continues</summary>'
             f"{html}</details>")
 
 

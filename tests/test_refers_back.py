@@ -64,11 +64,11 @@ def test_a_question_that_refers_back_carries_what_it_refers_to(tmp_path: Path):
 
     assert earlier("Q1") == ""  # nothing before it
     q3 = earlier("Q3")
-    assert q3.startswith("Q2, which this continues: A network has weights")
+    assert q3.startswith("The question before, which this continues: A network has weights")
     assert "What is its output" in q3 and "img" in cards["Q3"]["context"]  # the figure too
     assert cards["Q3"]["media"] == cards["Q2"]["media"] != []
-    assert earlier("Q4.2") == "Q4.1, which this continues: How many weights has it?"
+    assert earlier("Q4.2") == "The part before, which this continues: How many weights has it?"
     assert earlier("Q4.1") == earlier("Q4.3") == earlier("Q5") == ""
     # a stem that refers back: every part carries the question before
     assert earlier("Q6.1") == earlier("Q6.2") != ""
-    assert earlier("Q6.1").startswith("Q5, which this continues: About question 4")
+    assert earlier("Q6.1").startswith("The question before, which this continues: About question 4")

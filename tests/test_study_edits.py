@@ -106,7 +106,13 @@ def test_the_default_bank_survives_an_authors_edits_in_anki(tmp_path: Path):
     edited = {by_key[str(roles["edited"])]}
     updated = {g for g in before if after[g]["mod"] != before[g]["mod"] or
                after[g]["fields"] != before[g]["fields"]}
-    assert updated == moved | edited
+    # and the questions that continue an edited or deleted one ("Further to the above"):
+    # what they carry from the question before them changed
+    context = {c.guid: c.context for c in first.deck.cards}
+    continuing = {c.guid for c in second.deck.cards
+                  if 'class="earlier"' in c.context and context.get(c.guid) != c.context}
+    assert updated == moved | edited | continuing
+    assert len(continuing) <= 5
     assert len(log.updated) == len(updated)
     # a moved note carries its new section's tag (Anki keeps its cards in the old deck)
     notes = {col.get_note(n).guid: col.get_note(n) for n in col.find_notes("")}
