@@ -78,7 +78,7 @@ def main() -> None:
         bank = work / "source"
         shutil.copytree(ROOT / "source", bank)
         out = work / "build"
-        build = DECKGEN + ["build", str(bank), "--out", str(out), "--format", "apkg,json",
+        build = DECKGEN + ["build", "--trust", str(bank), "--out", str(out), "--format", "apkg,json",
                            "--quiet"]
 
         clean = []
@@ -108,7 +108,7 @@ def main() -> None:
                       heavy_reps, build, work))
 
         # the PDF alone, cells cached, nothing typeset yet
-        pdf_build = DECKGEN + ["build", str(bank), "--out", str(out), "--format", "pdf",
+        pdf_build = DECKGEN + ["build", "--trust", str(bank), "--out", str(out), "--format", "pdf",
                                "--quiet"]
         pdf_times = []
         for _ in range(heavy_reps):
@@ -117,7 +117,7 @@ def main() -> None:
             pdf_times.append(run(pdf_build, work))
         report("default bank, PDF only, nothing typeset yet", pdf_times)
 
-        all_formats = DECKGEN + ["build", str(bank), "--out", str(out), "--quiet"]
+        all_formats = DECKGEN + ["build", "--trust", str(bank), "--out", str(out), "--quiet"]
         run(all_formats, work)
         report("default bank, one question edited, .apkg+.json+PDF",
                edited(question, "Name them.", "Name them [{i}].", reps, all_formats, work))
@@ -136,7 +136,7 @@ def main() -> None:
                 shutil.rmtree(work / f"syn{count}-out", ignore_errors=True)
                 (syn / "deckgen.lock").unlink(missing_ok=True)
                 target = str(work / f"syn{count}-out")
-                times.append(run(DECKGEN + ["build", str(syn), "--out", target,
+                times.append(run(DECKGEN + ["build", "--trust", str(syn), "--out", target,
                                             "--format", "apkg", "--quiet"], work))
             sizes[count] = report(f"synthetic bank, {count:,} questions to .apkg", times)
         print(f"{'growth 1,000 -> 10,000 questions':<48} x{sizes[10_000] / sizes[1_000]:.1f}")
@@ -145,7 +145,7 @@ def main() -> None:
         for _ in range(heavy_reps):
             (work / "syn1000-pdf" / ".deckgen-build.json").unlink(missing_ok=True)
             shutil.rmtree(work / "syn1000-pdf", ignore_errors=True)
-            times.append(run(DECKGEN + ["build", str(syn), "--out", str(work / "syn1000-pdf"),
+            times.append(run(DECKGEN + ["build", "--trust", str(syn), "--out", str(work / "syn1000-pdf"),
                                         "--format", "pdf", "--quiet"], work))
         report("synthetic bank, 1,000 questions (1,200 cards) to PDF", times)
 
