@@ -89,10 +89,13 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
     """Read one answers file into ``key -> Answer`` (``setup`` included)."""
     diags: list[Diagnostic] = []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = limits.read_bank_file(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return {}, [Diagnostic(Location(display, 1), f"not valid UTF-8 ({exc.reason})",
                                "encoding")]
+    except OSError as exc:
+        return {}, [Diagnostic(Location(display, 1), f"cannot read the answers file: "
+                               f"{exc.strerror or exc}", "unreadable")]
     norm = normalize(text)
     diags.extend(limits.problems(norm, display))
     if any(d.severity is Severity.ERROR for d in diags):

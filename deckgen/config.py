@@ -25,6 +25,9 @@ SKIPPED_NAMES = frozenset({"readme.md", "changelog.md", "contributing.md", "lice
 """Files a folder scan never takes for question or answers files (named explicitly, they are)."""
 
 
+MAX_GLOB = 20_000
+"""Paths one pattern of ``sources`` or ``answers`` may match."""
+
 @dataclass(frozen=True)
 class Config:
     """Resolved settings for one build."""
@@ -169,7 +172,15 @@ def load(target: Path | None = None) -> Config:
         found: list[Path] = []
         for pattern in _list(data.get(key, default), key, cfg_path):
             is_glob = any(c in pattern for c in "*?[")
-            matches = [root / m for m in sorted(glob.glob(pattern, root_dir=root, recursive=True))]
+            listed = []
+            for m in glob.iglob(pattern, root_dir=root, recursive=True):
+                listed.append(m)
+                if len(listed) > MAX_GLOB:  # '**' through a link to a folder above it
+                    raise ConfigError(f"{key}: '{pattern}' matches more than {MAX_GLOB:,} paths "
+                                      f"in {root} (a symbolic link to a folder it is in?)",
+                                      Location(str(cfg_path), _line_of(text, pattern)),
+                                      "config")
+            matches = [root / m for m in sorted(listed)]
             matches = [m for m in matches if m.is_file() and not (is_glob and is_skipped(m))]
             if not matches and not is_glob:
                 raise ConfigError(f"{key}: '{pattern}' not found in {root}",
@@ -399,6 +410,10 @@ def untrusted(cfg: Config, out_given: bool, why: str = "--no-exec",
                           f"folder ({cfg.out}); give --out to choose where they go{tail}",
                           where, "untrusted-path")
     notes = []
+    if "max_cards" in cfg.print_options:  # a stranger may not raise the PDF's size limit
+        notes.append(f"{why}: max_cards under [print] is not used; the PDF keeps its limit")
+        cfg = replace(cfg, print_options={k: v for k, v in cfg.print_options.items()
+                                          if k != "max_cards"})
     if cfg.templates is not None:
         notes.append(f"{why}: the bank's own templates ({cfg.templates}) are not used; "
                      "the cards use deckgen's")

@@ -76,11 +76,28 @@ def fingerprint(cfg: Config, options: dict[str, Any]) -> str:
             if path.suffix in (".pyc",) or path == lock:
                 continue
             try:
-                data = path.read_bytes()
+                data = _content(path)
             except OSError:  # unreadable (or gone meanwhile): the build will say so
                 data = b"\0unreadable"
             h.update(str(path.relative_to(root)).encode() + b"\0" + data + b"\0")
     return h.hexdigest()
+
+
+def _content(path: Path) -> bytes:
+    """What stands for a file in the fingerprint: its bytes; for anything but a regular file
+    (a pipe would block the build) its kind, and for a file too big to read (a bank file
+    over 64 MiB is refused anyway) its size and time."""
+    import os
+    import stat
+
+    from deckgen.parse.limits import MAX_FILE_BYTES, read_bank_file
+
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return f"\0special {stat.S_IFMT(st.st_mode)}".encode()
+    if st.st_size > MAX_FILE_BYTES:
+        return f"\0large {st.st_size} {st.st_mtime_ns}".encode()
+    return read_bank_file(path)
 
 
 def record_path(cfg: Config) -> Path:

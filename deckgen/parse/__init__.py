@@ -24,7 +24,7 @@ from deckgen.parse.heading import HeadingReader, heading_question
 from deckgen.parse.kinds import BLANK
 from deckgen.parse.labelled import LabelledReader
 from deckgen.parse.labels import A_LINE, Q_LINE, question_like
-from deckgen.parse.limits import problems
+from deckgen.parse.limits import problems, read_bank_file
 from deckgen.parse.numbered import NumberedReader
 from deckgen.parse.reader import QuestionDraft, Reader, inline_text
 from deckgen.parse.repairs import normalize
@@ -152,7 +152,7 @@ def parse_text(text: str, path: str, style: str | None = None
 def decode(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
     """A file's text (UTF-8, BOM allowed); unreadable or undecodable files are diagnostics."""
     try:
-        raw = path.read_bytes()
+        raw = read_bank_file(path)
     except OSError as exc:
         return None, [Diagnostic(Location(shown, 1), f"cannot read the question file: "
                                  f"{exc.strerror}", "unreadable")]

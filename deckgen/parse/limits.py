@@ -21,6 +21,37 @@ MAX_EMPHASIS_RUN = 48
 """Emphasis marks (``*``, ``_``, ``~``) in a row next to text."""
 LONG_LINE = 20_000
 """Characters after which a line is reported as too long."""
+MAX_FILE_BYTES = 64 << 20
+"""A question or answers file larger than this (64 MiB) is an error, not read."""
+
+
+def read_bank_file(path) -> bytes:
+    """A question or answers file's bytes: only a regular file (a FIFO or a device would
+    block or never end), at most ``MAX_FILE_BYTES`` (a sparse 10 GB file is not read).
+    OSError otherwise, with a reason a person can read in ``strerror``."""
+    import os
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file (a pipe, a device or a folder?)", str(path))
+        if st.st_size > MAX_FILE_BYTES:
+            raise OSError(0, f"{st.st_size:,} bytes, more than deckgen reads "
+                             f"({MAX_FILE_BYTES >> 20} MiB)", str(path))
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise OSError(0, f"more than {MAX_FILE_BYTES >> 20} MiB", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 _CONTAINER = re.compile(r"( {0,3})(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))[ \t]?")
 _LIST_ITEM = re.compile(r"( *)([-*+]|\d{1,9}[.)])([ \t]+|$)")

@@ -1,0 +1,10 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _helpers import canary, png, typst_split  # noqa: E402,F401
+
+
+def make(bank: Path, outside: Path) -> None:
+    n = 200_000
+    (bank / "deckgen.lock").write_text('{"version": 1, "notes": [' + "[" * n + "]" * n + "]}")

@@ -1,0 +1,9 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _helpers import canary, png, typst_split  # noqa: E402,F401
+
+
+def make(bank: Path, outside: Path) -> None:
+    (bank / "q.md").write_text("## Many\n\n" + "".join(f"{i}. Q{i}?\n\n" for i in range(1, 100_001)))

@@ -1,0 +1,11 @@
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _helpers import canary, png, typst_split  # noqa: E402,F401
+
+
+def make(bank: Path, outside: Path) -> None:
+    os.symlink(".", bank / "l1")
+    os.symlink(".", bank / "l2")
