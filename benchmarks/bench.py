@@ -78,8 +78,8 @@ def main() -> None:
         bank = work / "source"
         shutil.copytree(ROOT / "source", bank)
         out = work / "build"
-        build = DECKGEN + ["build", "--trust", str(bank), "--out", str(out), "--format", "apkg,json",
-                           "--quiet"]
+        build = DECKGEN + ["build", "--trust", str(bank), "--out", str(out), "--format",
+                           "apkg,json", "--quiet"]
 
         clean = []
         for _ in range(heavy_reps):
@@ -145,8 +145,9 @@ def main() -> None:
         for _ in range(heavy_reps):
             (work / "syn1000-pdf" / ".deckgen-build.json").unlink(missing_ok=True)
             shutil.rmtree(work / "syn1000-pdf", ignore_errors=True)
-            times.append(run(DECKGEN + ["build", "--trust", str(syn), "--out", str(work / "syn1000-pdf"),
-                                        "--format", "pdf", "--quiet"], work))
+            times.append(run(DECKGEN + ["build", "--trust", str(syn), "--out",
+                                        str(work / "syn1000-pdf"), "--format", "pdf", "--quiet"],
+                             work))
         report("synthetic bank, 1,000 questions (1,200 cards) to PDF", times)
 
 
