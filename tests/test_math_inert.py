@@ -666,3 +666,16 @@ def test_long_ordinary_formulas_are_still_formulas(tmp_path: Path):
     tex = r"\sum_{i=1}^{n} \left( \frac{a_i}{b_i} \right)^2 + " * 20 + "c"
     ctx = RenderContext(MediaStore(tmp_path), tmp_path, Location("q.md", 1))
     assert "\\(" in render_inline(f"${tex}$", ctx)
+
+
+def test_anki_tts_tags_are_text(tmp_path: Path):
+    """`[anki:tts]` in a field makes Anki read the text aloud (found by the held-out attacks)."""
+    from anki_helpers import import_apkg, new_collection
+
+    bank = write_bank(tmp_path / "b", "1. What is [anki:tts lang=en_US]you were hacked"
+                      "[/anki:tts] here?\n", "## 1\nNothing.\n")
+    build(bank, tmp_path / "out")
+    col = new_collection(tmp_path)
+    import_apkg(col, next((tmp_path / "out").glob("*.apkg")))
+    card = col.get_card(col.find_cards("")[0])
+    assert card.question_av_tags() == [] and "you were hacked" in card.question()

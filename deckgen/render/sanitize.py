@@ -121,12 +121,13 @@ def protect_braces(text: str) -> str:
     return _OPEN2.sub("&#123;", _CLOSE2.sub("&#125;", text))
 
 
-_ANKI_MARKUP = re.compile(r"\[(?=/?(?:latex|\$\$?)\]|sound:)", re.IGNORECASE)
+_ANKI_MARKUP = re.compile(r"\[(?=/?(?:latex|\$\$?)\]|sound:|/?anki:)", re.IGNORECASE)
 
 
 def inert_anki_markup(html_text: str) -> str:
     """``[latex]``, ``[$]``, ``[$$]`` (LaTeX that Anki compiles into images on the reviewer's
-    machine) and ``[sound:...]`` (a file Anki plays from the collection) with their ``[``
+    machine), ``[sound:...]`` (a file Anki plays from the collection) and ``[anki:tts ...]``
+    (text Anki reads aloud) with their ``[``
     written as a character reference: Anki matches these in the field's HTML source, so they
     show as text."""
     return _ANKI_MARKUP.sub("&#91;", html_text)
