@@ -75,7 +75,7 @@ def test_hostile_html_never_reaches_the_package(tmp_path):
     # the note types' templates are deckgen's own: their one script (it fits wide formulas
     # to the card) is the only one, and nothing of the bank is in them
     models = json.loads(con.execute("select models from col").fetchone()[0])
-    own = (ROOT / "renderers" / "anki" / "front.html").read_text()
+    own = (ROOT / "renderers" / "anki" / "fit.html").read_text()
     script = own[own.index("<script>"):own.index("</script>") + len("</script>")]
     templates = "\n".join(t[k].replace(script, "") for m in models.values()
                           for t in m["tmpls"] for k in ("qfmt", "afmt"))

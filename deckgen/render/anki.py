@@ -99,18 +99,21 @@ def models(override: Path | None, own: dict[str, int] | None = None,
     file keeps) gets note types of its own, so its restyling never changes the cards of
     another deckgen deck, while restyling it again still updates its notes in place."""
     css = note_type_css(override)
+    # the script that fits wide formulas to the card, once for both front templates
+    fit = templates.load("anki/fit.html", override)
     fields = [{"name": f} for f in FIELDS]
     basic_id, cloze_id, suffix = BASIC_MODEL_ID, CLOZE_MODEL_ID, ""
     if own:
         basic_id, cloze_id, suffix = own["basic"], own["cloze"], f" ({deck_name})"
     basic = genanki.Model(
         basic_id, "deckgen Basic" + suffix, fields=fields,
-        templates=[{"name": "Card", "qfmt": templates.load("anki/front.html", override),
+        templates=[{"name": "Card", "qfmt": templates.load("anki/front.html", override) + fit,
                     "afmt": templates.load("anki/back.html", override)}],
         css=css, sort_field_index=SORT_FIELD)
     cloze = genanki.Model(
         cloze_id, "deckgen Cloze" + suffix, fields=fields,
-        templates=[{"name": "Cloze", "qfmt": templates.load("anki/cloze_front.html", override),
+        templates=[{"name": "Cloze", "qfmt": templates.load("anki/cloze_front.html", override)
+                    + fit,
                     "afmt": templates.load("anki/cloze_back.html", override)}],
         css=css, model_type=genanki.Model.CLOZE, sort_field_index=SORT_FIELD)
     return basic, cloze
