@@ -57,7 +57,7 @@ class _Builder:
     def context(self, q: Question) -> str:
         """The stem, rendered once per question however many parts share it."""
         if q.number not in self._contexts:
-            self._contexts[q.number] = self.blocks(q.stem)
+            self._contexts[q.number] = _fold_if_long(self.blocks(q.stem))
         return self._contexts[q.number]
 
     def earlier(self, q: Question, part: Part) -> str:
@@ -207,6 +207,26 @@ def _earlier_block(what: str, html: str) -> str:
         return ""
     return (f'<details class="earlier" open><summary>{what}, which this continues</summary>'
             f"{html}</details>")
+
+
+LONG_CONTEXT_LINES = 24
+"""A context taller than this many lines of a phone's screen (400 px) can fold away."""
+
+
+def _phone_lines(html: str) -> int:
+    """About how many lines this HTML takes at phone width: 40 characters of prose a
+    line, each line of code or output a line, a figure ten."""
+    pre = sum(m.count("\n") + 1 for m in re.findall(r"<pre[^>]*>(.*?)</pre>", html, re.S))
+    prose = re.sub(r"<pre[^>]*>.*?</pre>", "", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", prose)
+    return len(text) // 40 + pre + 10 * html.count("<img")
+
+
+def _fold_if_long(html: str) -> str:
+    # open on both sides: the question needs it, and a tap on its summary folds it away
+    if _phone_lines(html) <= LONG_CONTEXT_LINES:
+        return html
+    return f'<details class="fold" open><summary>Context</summary>{html}</details>'
 
 
 def _tag(text: str) -> str:

@@ -43,7 +43,7 @@ def test_list_shows_style_keys_kinds_first_words_and_lines():
     lines = result.output.splitlines()
     assert "numbered style (detected), 96 questions, 183 cards" in lines[0]
     assert any(line.split()[:3] == ["58.2", "cloze", "(4"] for line in lines)
-    assert any(line.split()[:2] == ["61.2", "choice"] and line.endswith("line 957")
+    assert any(line.split()[:2] == ["61.2", "choice"] and line.endswith("line 960")
                for line in lines)
     assert any(line.split()[:3] == ["2.1", "open", "answered"] and
                "What is the purpose of following Python" in line for line in lines)
