@@ -10,6 +10,7 @@ import click
 
 from deckgen import __version__
 from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Severity
+from deckgen.render import DEFAULT_FORMATS, FORMATS
 
 
 def _print_diagnostics(diags: list[Diagnostic], quiet_warnings: bool = False) -> None:
@@ -81,6 +82,11 @@ name_option = click.option(
     help="Deck name (default: 'name' in deckgen.toml, else the question file's first # "
     "heading, else the file's or folder's name).")
 """--name for every command that reads a bank; `_load` applies it."""
+
+
+FORMAT_HELP = ("Comma-separated outputs, of: " + "; ".join(
+    f"{f.name}, {f.help}" for f in FORMATS.values())
+    + f" (default: {','.join(DEFAULT_FORMATS)}, or 'formats' in deckgen.toml).")
 
 
 def _formats(value: str | None) -> tuple[str, ...] | None:
@@ -193,12 +199,11 @@ def print_options(f):
 
 
 def _with_print_flags(cfg, printing: dict):
-    from dataclasses import replace
 
     mapping = {"layout": "layout", "paper": "paper", "card_size": "card",
                "back_offset": "back_offset", "section": "section", "questions": "questions"}
     given = {mapping[k]: v for k, v in printing.items() if v is not None}
-    return replace(cfg, print_options={**cfg.print_options, **given}) if given else cfg
+    return cfg.with_settings("print", {**cfg.print_options, **given}) if given else cfg
 
 
 @main.command()
@@ -207,8 +212,7 @@ def _with_print_flags(cfg, printing: dict):
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
-              help="Comma-separated outputs: apkg,json,pdf (default: all three, or "
-              "'formats' in deckgen.toml).")
+              help=FORMAT_HELP)
 @click.option("--rerun", is_flag=True, help="Run every cell again, ignoring cached results.")
 @no_exec_option
 @trust_option
@@ -245,9 +249,8 @@ def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
     _report(result, quiet)
     if not quiet:
         s = result.summary
-        for fmt, path in result.written.items():
-            state = "written" if result.changed[fmt] else "unchanged"
-            click.echo(f"{path} ({state})")
+        for path, changed in result.files.items():
+            click.echo(f"{path} ({'written' if changed else 'unchanged'})")
         what = "nothing changed since the last build; " if result.skipped else ""
         click.echo(f"{what}{s['cards']} cards ({s['answered']} answered), {s['media']} media "
                    f"files, {result.executed} question(s) computed, "

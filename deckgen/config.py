@@ -13,9 +13,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from deckgen.errors import ConfigError, Location
+from deckgen.render import DEFAULT_FORMATS, FORMATS, SETTINGS_TABLES
 
 CONFIG_NAME = "deckgen.toml"
-FORMATS = ("apkg", "json", "pdf")
 STYLES = ("auto", "numbered", "heading", "bold", "labelled")
 """How a question file writes its questions (``style`` in deckgen.toml); ``auto`` detects it."""
 DEFAULT_BANK = Path("source")
@@ -43,7 +43,7 @@ class Config:
     the first ``#`` heading of the first question file, else the file's or folder's name."""
     out: Path
     """Output directory: ``build/`` beside the bank unless ``out`` or ``--out`` says otherwise."""
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     templates: Path | None = None
     """Directory with template overrides (same layout as ``renderers/``)."""
     timeout: float = 60.0
@@ -53,8 +53,9 @@ class Config:
     memory_mb: int = 4096
     """Address-space cap of a worker, in MiB."""
     config_file: Path | None = None
-    print_options: dict = field(default_factory=dict)
-    """The [print] table: layout, paper, card, back_offset, section, questions."""
+    settings: dict[str, dict] = field(default_factory=dict)
+    """The output formats' tables (``[print]``, ``[csv]``: deckgen.render.SETTINGS_TABLES)
+    by table name, as written; each is checked by its renderer (``deckgen check`` too)."""
     styles: tuple[tuple[str, str], ...] = ()
     """``style`` in deckgen.toml as (file pattern, style) pairs; the first match wins."""
     subdeck_numbers: bool = False
@@ -86,6 +87,14 @@ class Config:
             if any(fnmatch(n, pattern) for n in names):
                 return None if style == "auto" else style
         return None
+
+    @property
+    def print_options(self) -> dict:
+        """The [print] table: layout, paper, card, back_offset, section, questions..."""
+        return self.settings.get("print", {})
+
+    def with_settings(self, table: str, values: dict) -> Config:
+        return replace(self, settings={**self.settings, table: values})
 
 
 def _relative(path: Path, root: Path) -> str | None:
@@ -162,7 +171,7 @@ def load(target: Path | None = None) -> Config:
                               "config") from exc
         data = data.get("deckgen", data)
     known = {"name", "sources", "answers", "out", "formats", "templates", "timeout", "jobs",
-             "memory_mb", "print", "style", "subdeck_numbers", "description"}
+             "memory_mb", "style", "subdeck_numbers", "description", *SETTINGS_TABLES}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", Location(str(cfg_path), 1),
@@ -217,7 +226,7 @@ def load(target: Path | None = None) -> Config:
         out = out if out.is_absolute() else Path(os.path.normpath(root / out))
     else:
         out = root / OUT_NAME
-    formats = tuple(_list(data.get("formats", list(FORMATS)), "formats", cfg_path))
+    formats = tuple(_list(data.get("formats", list(DEFAULT_FORMATS)), "formats", cfg_path))
     subdeck_numbers = data.get("subdeck_numbers", False)
     if not isinstance(subdeck_numbers, bool):
         raise ConfigError("'subdeck_numbers' must be true or false",
@@ -244,15 +253,16 @@ def load(target: Path | None = None) -> Config:
     jobs = number("jobs", default_jobs(), (int,), 1, 64, "a whole number from 1 to 64")
     memory_mb = number("memory_mb", 4096, (int,), 256, 1 << 20,
                        "a whole number of MiB from 256 to 1048576")
-    if "print" in data and not isinstance(data["print"], dict):
-        raise ConfigError("[print] must be a table of settings",
-                          Location(str(cfg_path), _line_of(text, "print")), "config")
+    for table in SETTINGS_TABLES:
+        if table in data and not isinstance(data[table], dict):
+            raise ConfigError(f"[{table}] must be a table of settings",
+                              Location(str(cfg_path), _line_of(text, table)), "config")
     cfg = Config(root=root, sources=sources, answers=answers, name=name, out=out,
                  formats=formats,
                  templates=(root / templates) if templates else None,
                  timeout=timeout, jobs=jobs, memory_mb=memory_mb,
                  config_file=cfg_path if cfg_path.is_file() else None,
-                 print_options=dict(data.get("print", {})),
+                 settings={t: dict(data[t]) for t in SETTINGS_TABLES if t in data},
                  styles=_styles(data["style"], cfg_path, text) if "style" in data else (),
                  subdeck_numbers=subdeck_numbers,
                  description=description.strip() if description is not None else None)
@@ -373,6 +383,24 @@ def readable(stem: str) -> str:
     return words[:1].upper() + words[1:] if words else "Deck"
 
 
+def table_location(config_file: Path | None, table: str, shown: str | None = None
+                   ) -> Location | None:
+    """Where ``[table]`` of ``config_file`` starts (line 1 if it has none), for diagnostics;
+    ``shown`` is the path as messages print it (default: as given)."""
+    if config_file is None:
+        return None
+    line = 1
+    pattern = rf"\s*\[\s*(deckgen\s*\.\s*)?{re.escape(table)}\s*\]\s*(#.*)?"
+    try:
+        for n, text in enumerate(config_file.read_text(encoding="utf-8").splitlines(), 1):
+            if re.fullmatch(pattern, text):
+                line = n
+                break
+    except (OSError, UnicodeDecodeError):
+        pass
+    return Location(shown or str(config_file), line)
+
+
 def check_formats(formats: tuple[str, ...]) -> None:
     bad = [f for f in formats if f not in FORMATS]
     if bad:
@@ -412,7 +440,7 @@ def untrusted(cfg: Config, out_given: bool, why: str = "--no-exec",
     notes = []
     if "max_cards" in cfg.print_options:  # a stranger may not raise the PDF's size limit
         notes.append(f"{why}: max_cards under [print] is not used; the PDF keeps its limit")
-        cfg = replace(cfg, print_options={k: v for k, v in cfg.print_options.items()
+        cfg = cfg.with_settings("print", {k: v for k, v in cfg.print_options.items()
                                           if k != "max_cards"})
     if cfg.templates is not None:
         notes.append(f"{why}: the bank's own templates ({cfg.templates}) are not used; "

@@ -15,10 +15,11 @@ from deckgen import shapes
 from deckgen.answers import attach, read_answers, scan_inline, unanswered
 from deckgen.binding import bind
 from deckgen.atomic import Staging, disk_error, disk_faults_reported, recover
-from deckgen.config import Config
+from deckgen.config import Config, table_location
 from deckgen.errors import BuildFailed, DeckgenError, Diagnostic, Location, Severity
 from deckgen.identity import LOCK_NAME, Entry, Identities, Lock, assign, record_answers
 from deckgen.model import Answer, Bank, Deck
+from deckgen.render import FORMATS, Target, check_settings
 
 Progress = Callable[[int, int, str], None]
 """Called after each question's cells ran: (done, total, label)."""
@@ -92,11 +93,10 @@ def gather(cfg: Config) -> Gathered:
         diags.extend(_check_figures(bank, cfg))
         diags.extend(check_cells(bank))
         diags.extend(unsafe_latex_in_bank(bank))
-    if "pdf" in cfg.formats:  # a bad [print] setting is found before any cell runs
-        from deckgen.render.pdf import check_print_options, print_table_location
-        shown = display_path(cfg.config_file) if cfg.config_file else None
-        diags.extend(check_print_options(cfg.print_options,
-                                         print_table_location(cfg.config_file, shown)))
+    # a bad [print] (or any format's) setting is found before any cell runs, built or not
+    shown = display_path(cfg.config_file) if cfg.config_file else None
+    diags.extend(check_settings(cfg.settings, {t: table_location(cfg.config_file, t, shown)
+                                               for t in cfg.settings}))
     return Gathered(banks, diags, identities, ambiguous)
 
 
@@ -201,6 +201,8 @@ class BuildResult:
     skipped: bool = False
     notes: list[str] = field(default_factory=list)
     """One-line reports from renderers (e.g. how many formulas the PDF drew by fallback)."""
+    files: dict[Path, bool] = field(default_factory=dict)
+    """Every file the renderers wrote -> whether this build changed it."""
 
 
 def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: bool = True,
@@ -233,7 +235,6 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     file, never a traceback.
     """
     from deckgen import uptodate
-    from deckgen.render import registry
 
     # first of all, finish (or clean up after) a build that was killed
     recover(cfg.root, cfg.out, *dict.fromkeys(p.parent for p in (*cfg.sources, *cfg.answers)),
@@ -243,9 +244,10 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
                                     "formats": list(cfg.formats)})
     record = None if rerun else uptodate.up_to_date(cfg, fp)
     if record is not None:
-        kept = {fmt: Path(p) for fmt, (p, _) in record["outputs"].items()}
-        return BuildResult(kept, {fmt: False for fmt in kept},
-                           uptodate.diagnostics_of(record), 0, record["summary"], skipped=True)
+        kept = {fmt: [Path(p) for p, _ in files] for fmt, files in record["outputs"].items()}
+        return BuildResult(_primary(kept), {fmt: False for fmt in _primary(kept)},
+                           uptodate.diagnostics_of(record), 0, record["summary"], skipped=True,
+                           files={p: False for paths in kept.values() for p in paths})
     gathered = gather(cfg)
     if gathered.errors:
         raise BuildFailed(gathered.diagnostics)
@@ -255,30 +257,26 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
                (strict and d.severity is Severity.WARNING)]
     if failing:
         raise BuildFailed(diags)
-    renderers = registry()
-    outputs = {fmt: renderers[fmt]() for fmt in cfg.formats}
-    written: dict[str, Path] = {}
+    written: dict[str, list[Path]] = {}
     staging = Staging()
-    options: dict = {"templates": cfg.templates, "cache": cfg.cache_dir,
-                     "description": cfg.description,
-                     "note_types": _own_note_types(cfg, gathered)}
-    if "pdf" in outputs:
-        from deckgen.render.pdf import print_options
-        options["print"] = print_options(cfg.print_options)
     notes: list[str] = []
     summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
                "media": len(deck.media)}
     try:
-        for fmt, renderer in outputs.items():
-            path = cfg.out / f"{cfg.slug}{renderer.suffix}"
+        for fmt in cfg.formats:
+            spec = FORMATS[fmt]
+            target = Target(cfg.out, cfg.slug, staging,
+                            cfg.settings.get(spec.table, {}) if spec.table else {},
+                            cfg.templates, cfg.cache_dir, cfg.description,
+                            _own_note_types(cfg, gathered))
             try:
-                renderer(deck, path, staging, options)
+                report = spec.load().render(deck, target)
             except OSError as exc:  # the file it names, else the output it was making
-                raise disk_error(exc.filename or path, exc,
+                raise disk_error(exc.filename or cfg.out / cfg.slug, exc,
                                  then="previous outputs were kept") from exc
-            written[fmt] = path
-            notes.extend(getattr(renderer, "notes", lambda: [])())
-            diags.extend(getattr(renderer, "diagnostics", lambda: [])())
+            written[fmt] = report.files
+            notes.extend(report.notes + report.actions)
+            diags.extend(report.diagnostics)
         if any(d.severity is Severity.ERROR or (strict and d.severity is Severity.WARNING)
                for d in diags):  # a renderer's warnings count for --strict too
             raise BuildFailed(diags)
@@ -290,6 +288,15 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
         replaced = staging.commit()
     finally:
         staging.abort()
-    changed = {fmt: replaced.get(path, False) for fmt, path in written.items()}
-    return BuildResult(written, changed, diags, executed, summary, deck,
-                       gathered.identities.removed, notes=notes)
+    files = {p: replaced.get(p, False) for paths in written.values() for p in paths}
+    return BuildResult(_primary(written), _primary_changed(written, files), diags, executed,
+                       summary, deck, gathered.identities.removed, notes=notes, files=files)
+
+
+def _primary(written: dict[str, list[Path]]) -> dict[str, Path]:
+    return {fmt: paths[0] for fmt, paths in written.items() if paths}
+
+
+def _primary_changed(written: dict[str, list[Path]], files: dict[Path, bool]
+                     ) -> dict[str, bool]:
+    return {fmt: any(files[p] for p in paths) for fmt, paths in written.items() if paths}

@@ -28,7 +28,7 @@ from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.identity import LOCK_NAME
 
 RECORD_NAME = ".deckgen-build.json"
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 SUMMARY_KEYS = ("cards", "answered", "media")
 
@@ -117,8 +117,9 @@ def _valid(record: Any) -> bool:
         return False
     outputs = record.get("outputs")
     if not isinstance(outputs, dict) or not all(
-            isinstance(fmt, str) and isinstance(v, list) and len(v) == 2 and
-            all(isinstance(x, str) for x in v) for fmt, v in outputs.items()):
+            isinstance(fmt, str) and isinstance(files, list) and all(
+                isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f)
+                for f in files) for fmt, files in outputs.items()):
         return False
     summary = record.get("summary")
     return isinstance(summary, dict) and set(summary) == set(SUMMARY_KEYS) and \
@@ -144,20 +145,21 @@ def up_to_date(cfg: Config, fp: str) -> dict[str, Any] | None:
         record["diagnostics"] = diagnostics_of(record)
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
-    for p, digest in record["outputs"].values():
-        if sha256(Path(p)) != digest:
-            return None
+    for files in record["outputs"].values():
+        for p, digest in files:
+            if sha256(Path(p)) != digest:
+                return None
     return record
 
 
-def stage(staging: Staging, cfg: Config, fp: str, written: dict[str, Path],
+def stage(staging: Staging, cfg: Config, fp: str, written: dict[str, list[Path]],
           summary: dict[str, Any], diagnostics: list[Diagnostic]) -> None:
     """Stage the record of this build (to be committed with its outputs and the lock)."""
     lock = lock_path(cfg)
     record = {"version": RECORD_VERSION, "fingerprint": fp,
               "lock": staging.digest(lock) or sha256(lock) or "",
-              "outputs": {fmt: [str(p), staging.digest(p) or sha256(p) or ""]
-                          for fmt, p in written.items()},
+              "outputs": {fmt: [[str(p), staging.digest(p) or sha256(p) or ""] for p in files]
+                          for fmt, files in written.items()},
               "summary": summary,
               "diagnostics": [dict(asdict(d), severity=d.severity.value) for d in diagnostics]}
     staging.stage_bytes(record_path(cfg), json.dumps(record, indent=1).encode())

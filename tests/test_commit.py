@@ -106,12 +106,12 @@ def test_a_save_made_during_a_build_is_built_by_the_next_build(tmp_path, monkeyp
         monkeypatch.setattr(cards_module, "build_deck", build_deck)
     else:
         from deckgen.render import jsonlist
-        real_call = jsonlist.JsonRenderer.__call__
+        real_call = jsonlist.JsonRenderer.render
 
         def call(self, *args, **kwargs):
             save_now()
             return real_call(self, *args, **kwargs)
-        monkeypatch.setattr(jsonlist.JsonRenderer, "__call__", call)
+        monkeypatch.setattr(jsonlist.JsonRenderer, "render", call)
     (bank / "answers" / "a.md").write_text(A1.replace("A.", "A, edited."))
     during = build(bank, out)
     assert not during.skipped
@@ -292,14 +292,14 @@ def test_a_lock_changed_on_disk_during_a_build_is_not_overwritten(tmp_path, monk
     before = outputs(bank, out)
     to_v2(bank)
     from deckgen.render import jsonlist
-    real_call = jsonlist.JsonRenderer.__call__
+    real_call = jsonlist.JsonRenderer.render
     lock = bank / "deckgen.lock"
     theirs = lock.read_text().replace("in one sentence", "in one sentence (theirs)")
 
     def call(self, *args, **kwargs):
         lock.write_text(theirs)  # another deckgen, or a checkout, meanwhile
         return real_call(self, *args, **kwargs)
-    monkeypatch.setattr(jsonlist.JsonRenderer, "__call__", call)
+    monkeypatch.setattr(jsonlist.JsonRenderer, "render", call)
     with pytest.raises(DeckgenError) as info:
         build(bank, out)
     assert "the lock file changed while deckgen was running" in str(info.value)

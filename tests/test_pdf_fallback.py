@@ -16,7 +16,7 @@ from conftest import ROOT, build, cards_json, write_bank
 from deckgen.errors import BuildFailed, ConfigError, Location, Severity
 from deckgen.render.pdf import (PrintOptions, check_print_options, print_options,
                                 print_table_location)
-from deckgen.render.typst_markup import html_to_plain
+from deckgen.render.plain import html_to_plain
 
 # tex2typst turns this into Typst that does not compile, and ziamath "draws" it as an SVG of
 # negative size, which Typst refuses: before the fix it failed the whole build

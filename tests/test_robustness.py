@@ -201,10 +201,10 @@ def test_interrupted_write_leaves_previous_outputs(tmp_path, monkeypatch):
 
     from deckgen.render import jsonlist
 
-    def interrupted(self, deck, path, staging, options):
+    def interrupted(self, deck, target):
         raise KeyboardInterrupt  # Ctrl-C after the .apkg was produced, before the JSON
 
-    monkeypatch.setattr(jsonlist.JsonRenderer, "__call__", interrupted)
+    monkeypatch.setattr(jsonlist.JsonRenderer, "render", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(bank, out)
     assert _outputs(out, bank) == before

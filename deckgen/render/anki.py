@@ -24,7 +24,9 @@ from deckgen.atomic import Staging
 from deckgen.cards import unanswered_back
 from deckgen.identity import search_id
 from deckgen.ids import BASIC_MODEL_ID, CLOZE_MODEL_ID, deck_id
+from deckgen.errors import Diagnostic, Location
 from deckgen.model import Card, Deck, Kind
+from deckgen.render import Report, Target
 
 # Released field lists: never rename, add, remove or reorder (see ANKI-FACTS.md).
 FIELDS = ["Front", "Back", "Context", "Extra", "Ref", "Kind", "Source"]
@@ -239,11 +241,13 @@ class MtimeState:
 
 
 class AnkiRenderer:
-    suffix = ".apkg"
+    def check(self, settings: dict, where: Location | None) -> list[Diagnostic]:
+        return []
 
-    def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
-        override = options.get("templates")
-        basic, cloze = models(override, options.get("note_types"), deck.name)
+    def render(self, deck: Deck, target: Target) -> Report:
+        path = target.path(".apkg")
+        staging = target.staging
+        basic, cloze = models(target.templates, target.note_types, deck.name)
         state = MtimeState(state_path(path))
         model_digest = hashlib.sha256(json.dumps(
             [basic.templates, cloze.templates, basic.css]).encode()).hexdigest()
@@ -255,15 +259,15 @@ class AnkiRenderer:
             model = cloze if card.kind is Kind.CLOZE else basic
             fields = fields_of(card)
             mtime = state.mtime(card.guid, note_digest(card, fields, model.model_id))
-            target = decks.setdefault(card.deck, genanki.Deck(deck_id(card.deck), card.deck))
+            subdeck = decks.setdefault(card.deck, genanki.Deck(deck_id(card.deck), card.deck))
             # due: a new card's position. Anki's importer keeps it as given (it never
             # renumbers, and leaves the cards it already has where they are), so new cards
             # are introduced in the bank's order.
             note = _Note(mtime, model=model, fields=fields, tags=list(card.tags),
                          guid=card.guid, sort_field=card.ref, due=position)
-            target.add_note(note)
+            subdeck.add_note(note)
             anki_cards += len(note.cards)
-        description = options.get("description")
+        description = target.description
         parent.description = html.escape(description) if description else \
             deck_description(deck, anki_cards)
         stamp = max([model_mtime, *(v[1] for v in state.new.values())])
@@ -276,6 +280,7 @@ class AnkiRenderer:
             package = genanki.Package(list(decks.values()), media_files=media_paths)
             staging.stage(path, lambda t: _write_reproducibly(package, t, stamp))
         state.save(staging)
+        return Report([path])
 
 
 def _write_reproducibly(package: genanki.Package, target: Path, stamp: int) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-from deckgen.atomic import Staging
+from deckgen.errors import Diagnostic, Location
 from deckgen.model import Deck
+from deckgen.render import Report, Target
 
 FORMAT_VERSION = 1
 
@@ -40,8 +39,11 @@ def deck_to_json(deck: Deck) -> dict:
 
 
 class JsonRenderer:
-    suffix = ".json"
+    def check(self, settings: dict, where: Location | None) -> list[Diagnostic]:
+        return []
 
-    def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
+    def render(self, deck: Deck, target: Target) -> Report:
+        path = target.path(".json")
         text = json.dumps(deck_to_json(deck), ensure_ascii=False, indent=1) + "\n"
-        staging.stage_bytes(path, text.encode("utf-8"))
+        target.staging.stage_bytes(path, text.encode("utf-8"))
+        return Report([path])

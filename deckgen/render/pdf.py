@@ -23,10 +23,11 @@ from math import isfinite
 from pathlib import Path
 
 from deckgen import templates, trustcache
-from deckgen.atomic import Staging
 from deckgen.errors import ConfigError, Diagnostic, Location, RenderError, Severity
 from deckgen.model import Bank, Card, Deck, Kind
-from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills, html_to_plain,
+from deckgen.render import Report, Target
+from deckgen.render.plain import html_to_plain
+from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills,
                                          html_to_typst, string, text_markup)
 from deckgen.render.typst_run import TypstTimeout
 
@@ -220,19 +221,9 @@ def check_print_options(settings: dict, where: Location | None) -> list[Diagnost
 
 def print_table_location(config_file: Path | None, shown: str | None = None
                          ) -> Location | None:
-    """Where the [print] table of ``config_file`` starts (line 1 if it has none), for
-    diagnostics; ``shown`` is the path as messages print it (default: as given)."""
-    if config_file is None:
-        return None
-    line = 1
-    try:
-        for n, text in enumerate(config_file.read_text(encoding="utf-8").splitlines(), 1):
-            if re.fullmatch(r"\s*\[\s*(deckgen\s*\.\s*)?print\s*\]\s*(#.*)?", text):
-                line = n
-                break
-    except (OSError, UnicodeDecodeError):
-        pass
-    return Location(shown or str(config_file), line)
+    """Where the [print] table of ``config_file`` starts (see config.table_location)."""
+    from deckgen.config import table_location
+    return table_location(config_file, "print", shown)
 
 
 def parse_questions(spec: str) -> tuple[int, ...]:
@@ -829,38 +820,31 @@ def math_ceil(a: int, b: int) -> int:
 
 
 class PdfRenderer:
-    suffix = "-cards.pdf"
+    def check(self, settings: dict, where: Location | None) -> list[Diagnostic]:
+        return check_print_options(settings, where)
 
-    def __init__(self, options: PrintOptions | None = None):
-        self.options = options or PrintOptions()
-        self.stats: PdfStats | None = None
+    def render(self, deck: Deck, target: Target) -> Report:
+        path = target.path("-cards.pdf")
+        pdf, stats = build_pdf(deck, print_options(target.settings), target.templates,
+                               target.cache)
+        target.staging.stage_bytes(path, pdf)
+        return Report([path], notes=stats_notes(stats), diagnostics=list(stats.diagnostics))
 
-    def __call__(self, deck: Deck, path: Path, staging: Staging, options: dict) -> None:
-        opts = options.get("print") or self.options
-        pdf, self.stats = build_pdf(deck, opts, options.get("templates"), options.get("cache"))
-        staging.stage_bytes(path, pdf)
 
-    def notes(self) -> list[str]:
-        s = self.stats
-        if s is None:
-            return []
-        out = [f"pdf: {s.cards} cards on {s.physical} printed cards, {s.sheets} sheet(s); "
-               f"{s.formulas} formulas, {s.fallback} drawn by the fallback (ziamath), "
-               f"{len(s.failures)} left as LaTeX source"]
-        if s.plain_refs:
-            out.append(f"pdf: {_some(s.plain_refs)} could not be typeset and print as plain "
-                       "text")
-        if s.placeholder_refs:
-            out.append(f"pdf: {_some(s.placeholder_refs)} contain CJK characters or emoji that "
-                       "no bundled font draws; they print as placeholder boxes (Anki shows them "
-                       "normally)")
-        return out
-
-    def diagnostics(self) -> list[Diagnostic]:
-        """Warnings about single cards of the last PDF (each formula shown as its source, each
-        card printed as plain text), with the card's file:line. The PDF is written anyway;
-        ``--strict`` makes them fail the build."""
-        return list(self.stats.diagnostics) if self.stats else []
+def stats_notes(s: PdfStats) -> list[str]:
+    """One-line notes about a PDF: its size, its formulas, what could not be typeset.
+    (Warnings about single cards, each formula shown as its source or card printed as plain
+    text, are its diagnostics, with the card's file:line; ``--strict`` fails on them.)"""
+    out = [f"pdf: {s.cards} cards on {s.physical} printed cards, {s.sheets} sheet(s); "
+           f"{s.formulas} formulas, {s.fallback} drawn by the fallback (ziamath), "
+           f"{len(s.failures)} left as LaTeX source"]
+    if s.plain_refs:
+        out.append(f"pdf: {_some(s.plain_refs)} could not be typeset and print as plain text")
+    if s.placeholder_refs:
+        out.append(f"pdf: {_some(s.placeholder_refs)} contain CJK characters or emoji that "
+                   "no bundled font draws; they print as placeholder boxes (Anki shows them "
+                   "normally)")
+    return out
 
 
 def _some(refs: list[str]) -> str:

@@ -5,7 +5,7 @@ syntax. Formulas are converted with tex2typst and each one is compile-checked on
 a formula that fails to convert or to compile is drawn by ziamath as SVG instead, and one
 that ziamath cannot draw either (or draws as an SVG Typst cannot read) is shown as its LaTeX
 source in monospace. A card Typst cannot set at all can be printed as plain text
-(``html_to_plain``).
+(``deckgen.render.plain``).
 """
 
 from __future__ import annotations
@@ -442,6 +442,8 @@ _WRAPPERS: dict[tuple[str, str | None], tuple[str, str]] = {
     ("span", "blank"): ("#box(stroke: (bottom: 0.6pt), inset: (x: 2pt), outset: (y: 2pt))[", "]"),
     ("span", "fill"): ('#highlight(fill: rgb("#dbe8ff"))[#strong[', "]]"),
     ("div", "unanswered"): ("#emph[", "]"),
+    # a fold's label ("Context", "The question before, which this continues")
+    ("summary", None): ("#text(size: 0.8em)[#emph[", "]]"),
 }
 
 
@@ -657,56 +659,6 @@ def html_to_typst(fragment: str, math: MathConverter, media: dict[str, bytes], w
     return "".join(conv.out).strip()
 
 
-_BLOCK_TAGS = frozenset({"p", "div", "pre", "li", "ol", "ul", "table", "tr", "figure",
-                         "figcaption", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
-
-
-class _PlainText(HTMLParser):
-    """Card HTML -> its text: block elements become line breaks, images their alt text,
-    formulas stay as their LaTeX source."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.pre = 0
-
-    def handle_starttag(self, tag: str, attrs_list) -> None:
-        attrs = {k: v or "" for k, v in attrs_list}
-        if tag in _BLOCK_TAGS or tag == "br":
-            self.out.append("\n")
-        if tag in ("td", "th"):
-            self.out.append("  ")
-        if tag == "li":
-            self.out.append("- ")
-        if tag == "img":
-            self.out.append(f"[{attrs.get('alt') or 'image'}]")
-        self.pre += tag == "pre"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self.out.append("\n")
-        if tag == "pre" and self.pre:
-            self.pre -= 1
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(data if self.pre else re.sub(r"[ \t\r\n]+", " ", data))
-
-
-def html_to_plain(fragment: str, side: str) -> str:
-    """A card field as plain text, for a card Typst cannot set: ``side`` as in html_to_typst."""
-    def cloze(m: re.Match[str]) -> str:
-        return f"[{m.group(1)}]" if side == "front" else m.group(2)
-    def math(m: re.Match[str]) -> str:
-        if m.group(1) is not None:
-            return f"${restore_tex(m.group(1))}$"
-        return f"$${restore_tex(m.group(2))}$$"
-    conv = _PlainText()
-    conv.feed(_MATH.sub(math, _CLOZE.sub(cloze, fragment)))
-    conv.close()
-    lines = [line.rstrip() for line in "".join(conv.out).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
 def cloze_fills(front_html: str) -> list[tuple[int, str]]:
     """(number, fill HTML) of each deletion, in order, for the back of a printed cloze card."""
     seen: dict[int, str] = {}
@@ -715,4 +667,4 @@ def cloze_fills(front_html: str) -> list[tuple[int, str]]:
     return sorted(seen.items())
 
 
-__all__ = ["html_to_typst", "html_to_plain", "MathConverter", "cloze_fills", "string"]
+__all__ = ["html_to_typst", "MathConverter", "cloze_fills", "string"]
