@@ -61,7 +61,20 @@ def build(bank: Path, out: Path, **kwargs):
     from deckgen.pipeline import build as run_build
 
     cfg = config.override(config.load(bank), out=out)
-    return run_build(cfg, **kwargs)
+    result = run_build(cfg, **kwargs)
+    if "json" in result.written:  # every card list a test builds keeps to its schema
+        validate_cards_json(json.loads(result.written["json"].read_text(encoding="utf-8")))
+    return result
+
+
+SCHEMA = ROOT / "renderers" / "json" / "cards.schema.json"
+
+
+def validate_cards_json(document: object) -> None:
+    """Raise jsonschema.ValidationError unless ``document`` keeps to docs/JSON.md's schema."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(document)
 
 
 def cards_json(out: Path) -> dict:

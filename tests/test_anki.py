@@ -67,6 +67,7 @@ def test_rebuild_of_unchanged_source_is_byte_identical(tiny: Path, tmp_path: Pat
     out = tmp_path / "out"
     build(tiny, out)
     first = (out / "tiny.apkg").read_bytes()
-    result = build(tiny, out)
+    result = build(tiny, out, rerun=True)  # not skipped as up to date: rendered again
+    assert not result.skipped and result.deck is not None
     assert result.changed == {"apkg": False, "json": False, "pdf": False}
     assert (out / "tiny.apkg").read_bytes() == first
