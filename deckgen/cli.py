@@ -161,15 +161,34 @@ def _shell_path(path: Path) -> str:
     return shlex.quote(shown if not shown.startswith("..") else str(path))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """deckgen's commands: Ctrl-C ends any of them with exit status 130 (128 + SIGINT), as
+    shells expect, after a one-line note; what a build was writing is kept as it was."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted (Ctrl-C): nothing more was done; outputs are as the last "
+                       "finished build left them", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deckgen")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Turn a Markdown question bank into an Anki deck, printable cards and a JSON list.
 
     Without a SOURCE, commands use the bank in ./source (its settings in
     source/deckgen.toml). Answers live in answers files beside the bank; some are computed
-    by Python cells when the deck is built (see docs/ANSWERS.md).
+    by Python cells when the deck is built (see docs/ANSWERS.md). Set NO_COLOR to print
+    without colours.
     """
+    import os
+
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: any non-empty value
+        ctx.color = False
 
 
 source_arg = click.argument("source", nargs=-1, type=click.Path(path_type=Path))
@@ -389,6 +408,85 @@ def diff(source, out, as_json, show_all, no_exec, trust_flag) -> None:
 @name_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/, or 'out' in deckgen.toml).")
+@click.option("--url", default=None, metavar="URL",
+              help="Where AnkiConnect answers (default: $DECKGEN_ANKI_URL, else "
+              "http://127.0.0.1:8765).")
+@click.option("--key", default=None, metavar="KEY", envvar="DECKGEN_ANKI_KEY",
+              help="AnkiConnect's apiKey, if you set one (or $DECKGEN_ANKI_KEY).")
+@click.option("--collection", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Push into this closed collection file (collection.anki2 in your Anki "
+              "profile's folder) instead of a running Anki; it is backed up first.")
+@click.option("--move", is_flag=True,
+              help="Move cards that are in another deck than the bank says back to it "
+              "(default: leave them where you put them, and say so).")
+@click.option("--all", "show_all", is_flag=True, help="Also list unchanged notes.")
+@no_exec_option
+@trust_option
+@click.option("--quiet", "-q", is_flag=True, help="Print errors and the summary only.")
+def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
+         quiet) -> None:
+    """Build, then bring the deck into Anki without the import dialog.
+
+    Into a running Anki through the AnkiConnect add-on (on this computer), or into a closed
+    collection file with --collection. Either way Anki's own importer does the work, as File >
+    Import would: notes are matched by their GUID, updated only when the build changed them,
+    and keep their review history. Nothing is deleted: notes no longer in the source are
+    tagged deckgen::removed. Prints what it did: new, updated (which fields), unchanged.
+    """
+    import os
+
+    from deckgen import config
+    from deckgen.identity import LOCK_NAME, Lock
+    from deckgen.pipeline import build as run_build
+    from deckgen.pipeline import gather, make_deck
+    from deckgen.push import DEFAULT_URL, REMOVED_TAG, push_collection, push_connect
+
+    try:
+        cfg = config.override(_load(source), out=out)
+        if "apkg" not in cfg.formats:
+            cfg = config.override(cfg, formats=(*cfg.formats, "apkg"))
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+        result = run_build(cfg, execute=execute, progress=_progress_bar(quiet))
+        _report(result, quiet)
+        deck = result.deck
+        if deck is None:  # up to date: the deck as built (its cells' results are cached)
+            deck, _, _ = make_deck(cfg, gather(cfg), execute=execute)
+        removed = [e.guid for e in Lock.read(cfg.root / LOCK_NAME).entries if e.removed]
+        apkg = result.written["apkg"]
+        if collection is not None:
+            where = str(collection)
+            report = push_collection(deck, apkg, removed, collection, move)
+        else:
+            where = url or os.environ.get("DECKGEN_ANKI_URL") or DEFAULT_URL
+            report = push_connect(deck, apkg, removed, where, move, key)
+    except BuildFailed as exc:
+        _print_diagnostics(exc.diagnostics)
+        click.secho(f"build failed: {_summary(exc.diagnostics)}; nothing was pushed",
+                    fg="red", err=True)
+        sys.exit(1)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if not quiet:
+        for line in report.lines(show_all):
+            click.echo(line)
+    if report.elsewhere and not move:
+        click.secho(f"{len(report.elsewhere)} note(s) have cards in another deck than the bank "
+                    f"says ({', '.join(report.elsewhere[:5])}); --move puts them back",
+                    fg="yellow", err=True)
+    if report.removed:
+        click.echo(f"notes no longer in the source are tagged {REMOVED_TAG}: search "
+                   f"tag:{REMOVED_TAG} in Anki's browser to review or delete them")
+    click.echo(f"pushed {deck.name} to {where}: {report.summary()}")
+
+
+@main.command()
+@source_arg
+@name_option
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: build/, or 'out' in deckgen.toml).")
 @click.option("--format", "-f", "formats", default=None, metavar="LIST",
               help="Outputs to rebuild (default: those of `deckgen build`).")
 @no_exec_option
@@ -447,7 +545,8 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
         for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
             once()
     except KeyboardInterrupt:
-        pass
+        click.echo("\nstopped watching", err=True)
+        sys.exit(130)
 
 
 @main.command()
