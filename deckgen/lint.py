@@ -92,13 +92,20 @@ def _math(tex: str, loc: Location, out: list[Diagnostic]) -> None:
 # -- damage from converting a PDF or a scan to Markdown -------------------------------------
 # A word broken at a line end keeps its hyphen and gains a space ("ex- cellent"); lines
 # joined without their spaces run words together ("Whichwell-knownmetricisbeingused",
-# "understand,during"). Only prose is looked at: code, math and links are not.
+# "understand,during"); a word is written twice ("in in"). Only prose is looked at: code,
+# math and links are not.
 
 _BROKEN_WORD = re.compile(r"(?<![\w-])([A-Za-z]{2,})-[ \n]+([a-z]{2,})\b")
 _SUSPENDED = {"and", "or", "nor", "to", "vs", "versus", "through", "as"}
 """'pre- and post-training': a hyphen left for the word after, not damage."""
 _RUN_TOGETHER = re.compile(r"[A-Za-z]{21,}|[a-z]{2,},[a-z]{2,}")
 """21 letters: longer than the long words of English ('internationalization' has 20)."""
+_DOUBLED = re.compile(r"(?<![\w-])([A-Za-z]{2,}(?: [A-Za-z]{2,})?)[ \n]+\1(?![\w-])",
+                     re.IGNORECASE)
+"""A word or two written twice ("as depicted in in", "a listing of the of the"): a line
+joined twice, or a sentence edited halfway."""
+_DOUBLES = {"had", "that", "bye", "no"}
+"""Words English does double ("what it had had", "so that that")."""
 MAX_DAMAGE_REPORTS = 3
 """Per paragraph: the first few are enough to see what happened."""
 
@@ -115,7 +122,7 @@ def _conversion_damage(children: list[Token], path: str, line_of: Callable[[int]
             text += "\n"
         else:
             text += " \x00 "  # code, math, links, HTML: a gap no pattern runs across
-    if "-" not in text and "," not in text and len(text) < 21:
+    if len(text) < 5:
         return
     found = 0
     for m in _BROKEN_WORD.finditer(text):
@@ -128,6 +135,14 @@ def _conversion_damage(children: list[Token], path: str, line_of: Callable[[int]
                               f"at a line end: '{m.group(1)}{m.group(2)}' (or, for a compound, "
                               "the hyphen without the space)", "broken-word",
                               Severity.WARNING))
+    for m in _DOUBLED.finditer(text):
+        if m.group(1).lower() in _DOUBLES or found >= MAX_DAMAGE_REPORTS:
+            continue
+        found += 1
+        lines = text.count("\n", 0, m.start())
+        out.append(Diagnostic(Location(path, line_of(first + lines)),
+                              f"'{m.group(0).replace(chr(10), ' ')}' repeats '{m.group(1)}'",
+                              "doubled-word", Severity.WARNING))
     for m in _RUN_TOGETHER.finditer(text):
         if found >= MAX_DAMAGE_REPORTS:
             break

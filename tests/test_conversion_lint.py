@@ -9,7 +9,7 @@ from deckgen.parse import read_text
 
 def found(markdown: str) -> list[tuple[str, int]]:
     return [(d.code, d.loc.line) for d in read_text(markdown, "q.md").diagnostics
-            if d.code in ("broken-word", "run-together")]
+            if d.code in ("broken-word", "run-together", "doubled-word")]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -18,7 +18,13 @@ def found(markdown: str) -> list[tuple[str, int]]:
     ("1. What is\n   a meas- ure of spread?\n", [("broken-word", 2)]),
     ("1. Whichwell-knownmetricisbeingused here?\n", [("run-together", 1)]),
     ("1. Help him understand,during BN, why?\n", [("run-together", 1)]),
+    ("1. As depicted in in (8.5), why?\n", [("doubled-word", 1)]),
+    ("1. A listing of the of the\n   VGG11 net?\n", [("doubled-word", 1)]),
+    ("1. Is it the\n   the same?\n", [("doubled-word", 1)]),  # across the line end
     # not damage
+    ("1. What it had had, and so that that works?\n", []),
+    ("1. Is $a$ $a$ or `x x` the same?\n", []),  # math and code
+    ("1. Is the theory sound?\n", []),  # 'the' then 'theory': not a repeat
     ("1. Compare pre- and post-training accuracy?\n", []),  # a suspended hyphen
     ("1. Is it first- or second-order?\n", []),
     ("1. Why use a 3- layer net?\n", []),  # digits: not a broken word

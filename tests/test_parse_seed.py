@@ -15,7 +15,7 @@ EXPECTED = [line.split("\t") for line in
             if line and not line.startswith("#")]
 
 
-DAMAGE = ("broken-word", "run-together")
+DAMAGE = ("broken-word", "run-together", "doubled-word")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,8 @@ def test_the_conversion_damage_of_the_original_is_found_and_the_edition_has_none
     assert ("broken-word", 432) in found and ("run-together", 1191) in found  # ex- cellent
     assert len([c for c, _ in found if c == "broken-word"]) == 16
     assert len([c for c, _ in found if c == "run-together"]) == 6
+    assert [(c, n) for c, n in found if c == "doubled-word"] == [("doubled-word", 204),
+                                                                ("doubled-word", 971)]
     _, edited = read_bank(SEED.parents[2] / "source" / "deep-learning-interview-questions.md",
                           "source.md")
     assert [d for d in edited if d.code in DAMAGE] == []
