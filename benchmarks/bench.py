@@ -13,7 +13,9 @@ The default-bank scenarios build .apkg and .json; the PDF is timed on its own.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -55,6 +57,40 @@ def edited(path: Path, old: str, new: str, reps: int, command: list[str], cwd: P
             path.write_text(original.replace(old, new.format(i=i), 1))
             times.append(run(command, cwd))
     finally:
+        path.write_text(original)
+    return times
+
+
+SUMMARY = re.compile(r"^\d\d:\d\d:\d\d (\d+ cards|build failed)")
+
+
+def watched_edits(path: Path, old: str, new: str, reps: int, command: list[str], cwd: Path
+                  ) -> list[float]:
+    """Under `deckgen watch` (`command`): from each edit's save to the rebuild's summary line."""
+    original = path.read_text()
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    assert proc.stdout is not None
+
+    def summary() -> str:
+        for line in proc.stdout:
+            if SUMMARY.match(line):
+                return line
+        raise RuntimeError("deckgen watch stopped")
+    times = []
+    try:
+        summary()  # the first build (the warm workers import meanwhile)
+        time.sleep(3)  # let the workers finish their imports, as they do while one writes
+        for i in range(reps):
+            started = time.perf_counter()
+            path.write_text(original.replace(old, new.format(i=i), 1))
+            line = summary()
+            times.append(time.perf_counter() - started)
+            if "1 question(s) computed" not in line:
+                raise RuntimeError(f"unexpected rebuild: {line.strip()}")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
         path.write_text(original)
     return times
 
@@ -106,6 +142,11 @@ def main() -> None:
         report("default bank, one cell edited (Q34, imports torch)",
                edited(bank / "answers" / "27-49.md", "import torch", "import torch  # {i}",
                       heavy_reps, build, work))
+        watch = DECKGEN + ["watch", "--trust", str(bank), "--out", str(out), "--format",
+                           "apkg,json"]
+        report("deckgen watch, one torch cell edited (Q34)",
+               watched_edits(bank / "answers" / "27-49.md", "import torch",
+                             "import torch  # w{i}", reps, watch, work))
 
         # the PDF alone, cells cached, nothing typeset yet
         pdf_build = DECKGEN + ["build", "--trust", str(bank), "--out", str(out), "--format", "pdf",

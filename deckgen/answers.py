@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -87,7 +89,6 @@ def make_answer(markdown: str, loc: Location,
 
 def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diagnostic]]:
     """Read one answers file into ``key -> Answer`` (``setup`` included)."""
-    diags: list[Diagnostic] = []
     try:
         text = limits.read_bank_file(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -96,6 +97,16 @@ def read_answers(path: Path, display: str) -> tuple[dict[str, Answer], list[Diag
     except OSError as exc:
         return {}, [Diagnostic(Location(display, 1), f"cannot read the answers file: "
                                f"{exc.strerror or exc}", "unreadable")]
+    found, problems = _parse_answers(text, display)
+    return dict(found), list(problems)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_answers(text: str, display: str) -> tuple[dict[str, Answer], list[Diagnostic]]:
+    """An answers file's text -> its answers, remembered for the same text (``deckgen watch``
+    rebuilds after every save; the bank's other answers files have not changed). Callers get
+    copies: the answers are frozen records, the containers are not."""
+    diags: list[Diagnostic] = []
     norm = normalize(text)
     diags.extend(limits.problems(norm, display))
     if any(d.severity is Severity.ERROR for d in diags):

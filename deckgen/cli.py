@@ -495,7 +495,9 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
     """Rebuild whenever a file of the bank changes (Ctrl-C stops).
 
     Each rebuild prints what `deckgen build` prints: its warnings, the notes no longer in the
-    source, then one summary line.
+    source, then one summary line. The cell workers stay running between rebuilds with numpy,
+    torch, sympy and matplotlib imported, so an edited cell runs at once (each question still
+    starts from a fresh namespace and fixed seeds).
     """
     from watchfiles import watch as watch_files
 
@@ -539,14 +541,20 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
                    f"{'wrote ' + ', '.join(changed) if changed else 'outputs unchanged'}, "
                    f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
 
+    from contextlib import nullcontext
+
+    from deckgen.execute.runner import warm_workers
+
     click.echo(f"watching {cfg.root} (Ctrl-C to stop)")
-    once()
-    try:
-        for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
+    # the cell workers stay from build to build, numpy, torch, sympy and matplotlib imported
+    with warm_workers(cfg) if execute else nullcontext():
+        try:
             once()
-    except KeyboardInterrupt:
-        click.echo("\nstopped watching", err=True)
-        sys.exit(130)
+            for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
+                once()
+        except KeyboardInterrupt:
+            click.echo("\nstopped watching", err=True)
+            sys.exit(130)
 
 
 @main.command()

@@ -252,3 +252,12 @@ def test_no_exec_uses_the_cache_only(tmp_path):
 def test_cells_outputs_in_json_are_html(built):
     data = cards_json(built[1])
     assert data["format"] == "deckgen-cards" and data["version"] == 1
+
+
+def test_a_value_shown_as_a_memory_address_is_not_shown():
+    from deckgen.execute.worker import display_data
+
+    assert display_data([object()]) is None  # '[<object object at 0x7f...>]'
+    assert display_data(object()) is None
+    assert display_data([1, 2]) == {"text/plain": "[1, 2]"}
+    assert display_data("at 0x12") == {"text/plain": "'at 0x12'"}

@@ -158,9 +158,12 @@ class Worker:
     whole group: after a timeout, when it breaks the protocol, and when the build ends.
     """
 
-    def __init__(self, memory_mb: int, default_timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, memory_mb: int, default_timeout: float = DEFAULT_TIMEOUT,
+                 preload: tuple[str, ...] = ()):
         self.memory_mb = memory_mb
         self.default_timeout = default_timeout
+        self.preload = preload
+        self.ready = False
         self.proc: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr: list[str] = []
@@ -170,12 +173,20 @@ class Worker:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process; :meth:`wait_ready` waits for it to say it is ready."""
+        self.ready = False
         env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
         command = [sys.executable, "-m", "deckgen.execute.worker",
                    "--memory-mb", str(self.memory_mb), "--parent", str(os.getpid())]
         if ALLOW_PROCESSES:
             command.append("--allow-processes")
+        if self.preload:
+            command += ["--preload", ",".join(self.preload)]
         keep: tuple[int, ...] = ()
         if os.name == "posix":
             # the worker's janitor (where cells may start processes) waits for this pipe to
@@ -197,6 +208,10 @@ class Worker:
         self.stderr = []
         threading.Thread(target=self._read, args=(self.proc, self.lines), daemon=True).start()
         threading.Thread(target=self._drain, args=(self.proc, self.stderr), daemon=True).start()
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
         try:
             first = self._get(START_TIMEOUT)
         except (queue.Empty, ValueError):
@@ -205,6 +220,7 @@ class Worker:
             self.kill()
             raise RuntimeError(f"the cell worker did not start: {''.join(self.stderr)[-2000:]}")
         self.containment = first.get("containment") or {}
+        self.ready = True
 
     @staticmethod
     def _read(proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
@@ -250,6 +266,7 @@ class Worker:
         with self._lock:  # the build's thread and the worker's thread may both end it
             proc, self.proc = self.proc, None
             death, self.death = self.death, None
+            self.ready = False
         code = _end(proc) if proc is not None else None
         if death is not None:
             os.close(death)
@@ -274,6 +291,7 @@ class Worker:
         if not self.alive():
             self.kill()
             self.start()
+        self.wait_ready()
         assert self.proc is not None and self.proc.stdin is not None
         self.sent += 1
         job_id = f"{job.label}/{self.sent}"
@@ -440,22 +458,84 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
                     if progress:
                         progress(done[0], len(todo), job.label)
         finally:
-            worker.kill()
+            if warm is None:
+                worker.kill()
 
     runs: dict[str, dict[str, Any]] = {}
-    workers = [Worker(cfg.memory_mb, cfg.timeout) for _ in range(max(1, min(cfg.jobs, len(todo))))]
+    count = max(1, min(cfg.jobs, len(todo)))
+    warm = _WARM if _WARM is not None and _WARM.fits(cfg) else None
+    workers = warm.take(count) if warm is not None else \
+        [Worker(cfg.memory_mb, cfg.timeout) for _ in range(count)]
     threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
+    finished = False
     try:
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    finally:  # also on Ctrl-C: no worker outlives the build
+        finished = True
+    finally:  # also on Ctrl-C: no worker outlives the build (warm ones outlive a finished one)
         stop.set()
-        for w in workers:
-            w.kill()
+        if warm is None or not finished:
+            for w in workers:
+                w.kill()
     cache.record_runs(runs)
     return results, diags, len(todo)
+
+
+PRELOAD = ("numpy", "torch", "sympy", "matplotlib.pyplot")
+"""What a warm worker imports before its first job (see deckgen.execute.worker)."""
+
+
+class WarmWorkers:
+    """Cell workers kept from build to build (``deckgen watch``), started with numpy, torch,
+    sympy and matplotlib already imported: an edited cell then runs without the seconds
+    those imports take. Each question still runs in a fresh namespace with fixed seeds (as
+    in a cold build, where one worker also runs many questions in turn); a worker that died,
+    timed out or hit its memory cap is replaced at the next build.
+
+    Made and ended by the thread that runs the builds (the workers die with the thread that
+    started them, deckgen/execute/worker.py)."""
+
+    def __init__(self, cfg: Config):
+        self.memory_mb, self.timeout = cfg.memory_mb, cfg.timeout
+        self.workers = [Worker(cfg.memory_mb, cfg.timeout, PRELOAD)
+                        for _ in range(max(1, cfg.jobs))]
+
+    def fits(self, cfg: Config) -> bool:
+        return (cfg.memory_mb, cfg.timeout) == (self.memory_mb, self.timeout)
+
+    def ensure(self) -> None:
+        """Start (without waiting for them) the workers that are not running."""
+        for w in self.workers:
+            if not w.alive():
+                w.kill()
+                w.spawn()
+
+    def take(self, count: int) -> list[Worker]:
+        self.ensure()
+        return self.workers[:count]
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.kill()
+
+
+_WARM: WarmWorkers | None = None
+
+
+@contextlib.contextmanager
+def warm_workers(cfg: Config):
+    """While inside, builds in this thread use (and keep) warm workers."""
+    global _WARM
+    pool = WarmWorkers(cfg)
+    previous, _WARM = _WARM, pool
+    try:
+        pool.ensure()  # they import while the first build reads the bank
+        yield pool
+    finally:
+        _WARM = previous
+        pool.close()
 
 
 SLOW_SECONDS = 10.0

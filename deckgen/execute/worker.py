@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -141,7 +142,16 @@ def display_data(value: Any) -> dict[str, str] | None:
         if len(latex) <= VALUE_LIMIT:
             return {"text/latex": latex, "text/plain": _clip(text, VALUE_LIMIT, " of this value")}
         return {"text/plain": _clip(text, VALUE_LIMIT, " of this value")}
-    return {"text/plain": _clip(repr(value), VALUE_LIMIT, " of this value")}
+    text = repr(value)
+    if _ADDRESS.search(text):
+        # '[<matplotlib.lines.Line2D object at 0x7f3a...>]': a memory address says nothing
+        # to a reader, and changes from run to run (the card would change with it)
+        return None
+    return {"text/plain": _clip(text, VALUE_LIMIT, " of this value")}
+
+
+_ADDRESS = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]{6,}>")
+"""Python's default repr of an object: its type and its memory address."""
 
 
 def inline_value(value: Any) -> str:
@@ -476,17 +486,26 @@ def _read_jobs(stream: BinaryIO, jobs: queue.Queue[bytes]) -> None:
     _end_group()
 
 
+PRELOADABLE = ("numpy", "torch", "sympy", "matplotlib.pyplot", "scipy")
+"""What ``--preload`` may import before the worker says it is ready."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """``--memory-mb N``, ``--parent PID`` (deckgen's), ``--death-fd FD`` (a pipe deckgen
-    holds open while it wants this worker), ``--allow-processes``."""
+    holds open while it wants this worker), ``--allow-processes``, ``--preload a,b`` (of
+    PRELOADABLE: imported once, before any job; each job still starts from a fresh namespace
+    and fixed seeds, see run_job and _prepare)."""
     args = sys.argv[1:] if argv is None else argv
     options: dict[str, int] = {"--memory-mb": 4096, "--parent": 0}
     death_fd = None
+    preload: list[str] = []
     for flag, value in zip(args, args[1:] + [""]):
         if flag in options:
             options[flag] = int(value)
         elif flag == "--death-fd":
             death_fd = int(value)
+        elif flag == "--preload":
+            preload = [m for m in value.split(",") if m in PRELOADABLE]
     refuse = "--allow-processes" not in args
     # The protocol owns the real stdin and stdout; cells get an empty stdin, and anything
     # else written to fd 1 (C extensions) goes to stderr so it can never corrupt a message.
@@ -504,6 +523,9 @@ def main(argv: list[str] | None = None) -> None:
         proto.flush()
 
     contained = contain(options["--memory-mb"], options["--parent"], refuse, death_fd)
+    for module in preload:  # a warm worker (deckgen watch): the slow imports done once
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
     jobs: queue.Queue[bytes] = queue.Queue()
     threading.Thread(target=_read_jobs, args=(jobs_in, jobs), daemon=True).start()
     send({"ready": True, "containment": contained})

@@ -10,6 +10,8 @@ deck.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,9 +173,16 @@ def read_bank(path: Path, display: str | None = None, style: str | None = None
     text, problems = decode(path, shown)
     if text is None:
         return Bank(shown, str(path.parent), ()), problems
-    parsed = read_text(text, shown, style)
+    parsed = _parsed(text, shown, style)
     return Bank(shown, str(path.parent), tuple(parsed.questions), sections=tuple(parsed.sections),
-                style=parsed.style), parsed.diagnostics
+                style=parsed.style), list(parsed.diagnostics)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, path: str, style: str | None) -> ParsedFile:
+    """read_text, remembered for the same text: ``deckgen watch`` rebuilds after every save,
+    and a bank's other files have not changed (what it returns is frozen records)."""
+    return read_text(text, path, style)
 
 
 __all__ = ["read_bank", "read_text", "parse_text", "ParsedFile", "BLANK", "STYLES", "READERS"]

@@ -13,6 +13,8 @@ command in it: the command is written as ``\\backslash\\mathtt{name}``, so MathJ
 
 from __future__ import annotations
 
+import functools
+
 import html
 import re
 from collections.abc import Callable
@@ -372,5 +374,11 @@ def unsafe_latex_in_bank(bank) -> list[Diagnostic]:
             if p.answer is not None:
                 pieces.append((p.answer.markdown, p.answer.loc))
         for markdown, loc in pieces:
-            out.extend(d for d in unsafe_latex(markdown, loc) if d not in out)
+            out.extend(d for d in _unsafe_latex_remembered(markdown, loc) if d not in out)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _unsafe_latex_remembered(markdown: str, loc: Location) -> tuple[Diagnostic, ...]:
+    # the same text at the same place gives the same warnings (deckgen watch rebuilds often)
+    return tuple(unsafe_latex(markdown, loc))
