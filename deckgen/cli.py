@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -555,6 +557,122 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
         except KeyboardInterrupt:
             click.echo("\nstopped watching", err=True)
             sys.exit(130)
+
+
+@main.command()
+@source_arg
+@name_option
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: build/, or 'out' in deckgen.toml).")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the page (0: any free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 shows your cards to your "
+              "network.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in your browser.")
+@no_exec_option
+@trust_option
+def serve(source, out, port, host, open_browser, no_exec, trust_flag) -> None:
+    """Show every card as Anki shows it, on a local page that follows your edits.
+
+    Builds the bank, then serves http://127.0.0.1:PORT/: both sides of every card with
+    Anki's own MathJax, in light or night mode, at phone or desktop width; filters by
+    section, kind, text, unanswered cards and cards with warnings; the build's warnings with
+    their file:line. Each time you save a bank file it rebuilds (as `deckgen watch` does,
+    writing the outputs) and the page shows the new cards where you were. Ctrl-C stops.
+    MathJax is Anki's, fetched once with pip into your cache (about 4 MB).
+    """
+    import webbrowser
+    from contextlib import nullcontext
+
+    from watchfiles import watch as watch_files
+
+    from deckgen import config, mathjax
+    from deckgen.execute.runner import warm_workers
+    from deckgen.pipeline import build as run_build
+    from deckgen.pipeline import gather, make_deck
+    from deckgen.preview import deck_data
+    from deckgen.render.anki import models
+    from deckgen.serve import Preview, make_server
+
+    try:
+        cfg = config.override(_load(source), out=out)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+    except DeckgenError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    js = mathjax.find()
+    if js is None:
+        click.echo(f"fetching Anki's MathJax ({mathjax.AQT}, once) ...", err=True)
+        try:
+            js = mathjax.fetch()
+        except (OSError, RuntimeError) as exc:
+            click.secho(f"warning: no MathJax ({exc}); formulas show as their LaTeX source. "
+                        "Set DECKGEN_MATHJAX to a folder with Anki's mathjax.js and "
+                        "vendor/mathjax/", fg="yellow", err=True)
+    preview = Preview()
+    try:
+        server = make_server(preview, js, host, port)
+    except OSError as exc:
+        click.secho(f"cannot listen on {host}:{port}: {exc.strerror or exc} (try --port 0)",
+                    fg="red", err=True)
+        sys.exit(1)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:" \
+          f"{server.server_address[1]}/"
+    out_dir = cfg.out.resolve()
+    last: dict[str, Any] = {}
+
+    def settings():
+        now = config.override(_load(source), out=out)
+        return now if execute else config.untrusted(now, out is not None)[0]
+
+    def once() -> None:
+        started = time.perf_counter()
+        try:
+            now = settings()
+            result = run_build(now, execute=execute, progress=_progress_bar(False))
+            deck = result.deck
+            if deck is None:  # up to date: the deck as built (its results are cached)
+                deck, _, _ = make_deck(now, gather(now), execute=execute)
+            basic, cloze = models(now.templates)
+            last.update(templates={"basic": (basic.templates[0]["qfmt"],
+                                             basic.templates[0]["afmt"]),
+                                   "cloze": (cloze.templates[0]["qfmt"],
+                                             cloze.templates[0]["afmt"])},
+                        css=basic.css, deck=deck)
+            preview.publish(deck_data(deck, last["templates"], last["css"], result.diagnostics,
+                                      0), deck.media)
+            click.echo(f"{time.strftime('%H:%M:%S')} {len(deck.cards)} cards, "
+                       f"{result.executed} question(s) computed, "
+                       f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
+        except (BuildFailed, DeckgenError) as exc:
+            diags = exc.diagnostics if isinstance(exc, BuildFailed) else [exc.diagnostic]
+            _print_diagnostics(diags)
+            what = f"build failed: {_summary(diags)}; the page shows the last good build"
+            click.secho(f"{time.strftime('%H:%M:%S')} {what}", fg="red")
+            if "deck" in last:
+                preview.publish(deck_data(last["deck"], last["templates"], last["css"], diags,
+                                          0, what), last["deck"].media)
+
+    def relevant(_change, path: str) -> bool:
+        p = Path(path).resolve()
+        return out_dir not in p.parents and p.name != "deckgen.lock" and \
+            not p.name.startswith(".") and not p.name.endswith("~")
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with warm_workers(cfg) if execute else nullcontext():
+        try:
+            once()
+            click.echo(f"serving {cfg.root} at {url} (Ctrl-C to stop)")
+            if open_browser:
+                webbrowser.open(url)
+            for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
+                once()
+        except KeyboardInterrupt:
+            click.echo("\nstopped serving", err=True)
+            sys.exit(130)
+        finally:
+            server.shutdown()
 
 
 @main.command()
