@@ -23,17 +23,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import build, write_bank
+from deckgen.mathjax import AQT
 
 pytestmark = pytest.mark.slow
 
-AQT = "aqt==26.9.3"
 PWN = "window.__pwned=(window.__pwned||[]).concat"
 
 QUESTIONS = rf"""## Attacks
@@ -174,29 +172,16 @@ def _missing(what: str):
 
 @pytest.fixture(scope="module")
 def anki_mathjax() -> Path:
-    """Anki's web folder ``js/`` (its mathjax.js and vendor/mathjax), from the aqt wheel."""
+    """Anki's web folder ``js/`` (its mathjax.js and vendor/mathjax), from the aqt wheel
+    (deckgen.mathjax fetches it, as ``deckgen serve`` does, into the tests' own cache)."""
+    from deckgen import mathjax
+
     cache = Path(os.environ.get("DECKGEN_TEST_CACHE", Path.home() / ".cache" / "deckgen-tests"))
-    js = cache / AQT.replace("==", "-") / "js"
-    if not (js / "mathjax.js").is_file():
-        wheels = cache / "wheels"
-        wheels.mkdir(parents=True, exist_ok=True)
-        if not list(wheels.glob("aqt-*.whl")):
-            done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                                   "-d", str(wheels), AQT], capture_output=True, text=True)
-            if done.returncode:
-                _missing(f"cannot download the {AQT} wheel: {done.stderr.strip()[-200:]}")
-        wheel = next(wheels.glob("aqt-*.whl"))
-        part = js.parent / "partial"
-        shutil.rmtree(part, ignore_errors=True)
-        with zipfile.ZipFile(wheel) as z:
-            for name in z.namelist():
-                if name.startswith("_aqt/data/web/js/mathjax.js") or \
-                        name.startswith("_aqt/data/web/js/vendor/mathjax/"):
-                    z.extract(name, part)
-        shutil.rmtree(js, ignore_errors=True)
-        (part / "_aqt" / "data" / "web" / "js").rename(js)
-        shutil.rmtree(part)
-    return js
+    try:
+        return mathjax.fetch(cache / AQT.replace("==", "-"))
+    except (OSError, RuntimeError) as exc:
+        _missing(f"cannot get Anki's MathJax: {exc}")
+        raise AssertionError from exc  # not reached
 
 
 @pytest.fixture(scope="module")
