@@ -65,6 +65,9 @@ class Config:
     Anki keeps cards already imported in their old decks."""
     description: str | None = None
     """The parent deck's description in Anki (plain text); None: a summary of the build."""
+    python: str | None = None
+    """The Python that runs the cells (``python`` in deckgen.toml: your own environment,
+    with its packages); None: the one deckgen runs in."""
 
     @property
     def cache_dir(self) -> Path:
@@ -171,7 +174,8 @@ def load(target: Path | None = None) -> Config:
                               "config") from exc
         data = data.get("deckgen", data)
     known = {"name", "sources", "answers", "out", "formats", "templates", "timeout", "jobs",
-             "memory_mb", "style", "subdeck_numbers", "description", *SETTINGS_TABLES}
+             "memory_mb", "style", "subdeck_numbers", "description", "python",
+             *SETTINGS_TABLES}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", Location(str(cfg_path), 1),
@@ -240,6 +244,9 @@ def load(target: Path | None = None) -> Config:
         raise ConfigError("'templates' must be a directory name (a string)",
                           Location(str(cfg_path), _line_of(text, "templates")), "config")
 
+    python = _python(data["python"], root, Location(str(cfg_path), _line_of(text, "python"))) \
+        if "python" in data else None
+
     def number(key: str, default, kinds: tuple, low: float, high: float, what: str):
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, kinds) or \
@@ -265,7 +272,8 @@ def load(target: Path | None = None) -> Config:
                  settings={t: dict(data[t]) for t in SETTINGS_TABLES if t in data},
                  styles=_styles(data["style"], cfg_path, text) if "style" in data else (),
                  subdeck_numbers=subdeck_numbers,
-                 description=description.strip() if description is not None else None)
+                 description=description.strip() if description is not None else None,
+                 python=python)
     check_formats(cfg.formats)
     return cfg
 
@@ -383,6 +391,24 @@ def readable(stem: str) -> str:
     return words[:1].upper() + words[1:] if words else "Deck"
 
 
+def _python(value: object, root: Path, where: Location) -> str:
+    """``python`` in deckgen.toml: a path (``~`` allowed; relative to the bank folder) or a
+    command name found on PATH, e.g. ``"~/venvs/ds/bin/python"`` or ``"python3.12"``."""
+    import shutil
+
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("'python' must be the path of a Python interpreter (a string)", where,
+                          "config")
+    given = os.path.expanduser(value.strip())
+    found = shutil.which(given) if os.sep not in given else None
+    path = Path(found) if found else (root / given if not Path(given).is_absolute()
+                                      else Path(given))
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise ConfigError(f"python: '{value}' is not a Python interpreter here (give the path "
+                          "of your environment's bin/python)", where, "config")
+    return str(path.absolute())
+
+
 def table_location(config_file: Path | None, table: str, shown: str | None = None
                    ) -> Location | None:
     """Where ``[table]`` of ``config_file`` starts (line 1 if it has none), for diagnostics;
@@ -442,6 +468,9 @@ def untrusted(cfg: Config, out_given: bool, why: str = "--no-exec",
         notes.append(f"{why}: max_cards under [print] is not used; the PDF keeps its limit")
         cfg = cfg.with_settings("print", {k: v for k, v in cfg.print_options.items()
                                           if k != "max_cards"})
+    if cfg.python is not None:  # asking it even its version would run a program
+        notes.append(f"{why}: python in deckgen.toml ({cfg.python}) is not used")
+        cfg = replace(cfg, python=None)
     if cfg.templates is not None:
         notes.append(f"{why}: the bank's own templates ({cfg.templates}) are not used; "
                      "the cards use deckgen's")

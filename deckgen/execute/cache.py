@@ -32,8 +32,46 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def cache_key(setup: list[dict[str, Any]], units: list[dict[str, Any]]) -> str:
-    """Hash of the code that runs (setup, cells, referenced question code) and the runtime.
+_PROBE = ("import json, sys\nfrom importlib import metadata\nout = {}\n"
+          "for name in sys.argv[1:]:\n"
+          "    try:\n        out[name] = metadata.version(name)\n"
+          "    except metadata.PackageNotFoundError:\n        out[name] = 'absent'\n"
+          "print(json.dumps({'python': list(sys.version_info[:2]), 'packages': out}))")
+
+
+def runtime(python: str | None = None) -> dict[str, Any]:
+    """What a cell's results depend on besides its code: the Python that runs it (this one,
+    or ``python`` from deckgen.toml) and the versions of the computing packages there."""
+    if python is None:
+        return {"python": list(sys.version_info[:2]), "packages": package_versions()}
+    try:
+        mtime = Path(python).stat().st_mtime_ns
+    except OSError as exc:
+        raise RuntimeError(f"cannot run {python}: {exc.strerror or exc}") from exc
+    return _probe(python, mtime)
+
+
+@lru_cache(maxsize=8)
+def _probe(python: str, _mtime: int) -> dict[str, Any]:
+    import subprocess
+
+    try:
+        done = subprocess.run([python, "-c", _PROBE, *PACKAGES], capture_output=True,
+                              text=True, timeout=60)
+        found = json.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        raise RuntimeError(f"cannot run {python}: {exc}") from exc
+    if not isinstance(found, dict) or not isinstance(found.get("python"), list) or \
+            found["python"] < [3, 9]:
+        raise RuntimeError(f"{python} is not a Python 3.9 or newer that deckgen can run cells "
+                           f"with: {(done.stderr or done.stdout).strip()[-300:]}")
+    return found
+
+
+def cache_key(setup: list[dict[str, Any]], units: list[dict[str, Any]],
+              runs_with: dict[str, Any] | None = None) -> str:
+    """Hash of the code that runs (setup, cells, referenced question code) and the runtime
+    (``runs_with``: see :func:`runtime`; default this Python).
 
     Question prose, cell locations and display-only options are left out, so rewording a
     question or moving an answer does not re-run anything.
@@ -43,8 +81,9 @@ def cache_key(setup: list[dict[str, Any]], units: list[dict[str, Any]]) -> str:
                 "pre": [p["code"] for p in u.get("pre", [])],
                 "options": {k: v for k, v in sorted(u.get("options", {}).items())
                             if k not in DISPLAY_OPTIONS}}
-    payload = {"format": CACHE_FORMAT, "python": list(sys.version_info[:2]),
-               "packages": package_versions(), "setup": [strip(u) for u in setup],
+    env = runs_with or runtime()
+    payload = {"format": CACHE_FORMAT, "python": env["python"],
+               "packages": env["packages"], "setup": [strip(u) for u in setup],
                "units": [strip(u) for u in units]}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

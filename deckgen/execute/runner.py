@@ -24,6 +24,8 @@ from typing import Any
 from deckgen.config import Config
 from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.execute.cache import Cache, cache_key
+from deckgen.execute import worker as worker_module
+from deckgen.execute.cache import runtime
 from deckgen.execute.worker import QUESTION_LIMIT
 from deckgen.model import Bank, Cell, Question
 
@@ -41,6 +43,9 @@ ALLOW_PROCESSES = False
 """Let cells start processes (tests of the process-group cleanup set this; see the
 "Containment" section of docs/ANSWERS.md). Never set from a bank."""
 _TOO_LONG = "\x00"  # put in the queue by the reader instead of a line over MESSAGE_LIMIT
+_RUN_FILE = ("import runpy, sys\npath = sys.argv.pop(1)\n"
+             "runpy.run_path(path, run_name='__main__')")
+"""How another Python runs the worker: by its file, needing nothing of deckgen installed."""
 
 
 @dataclass
@@ -118,7 +123,7 @@ def check_cells(bank: Bank) -> list[Diagnostic]:
     return diags
 
 
-def make_jobs(bank: Bank) -> list[Job]:
+def make_jobs(bank: Bank, runs_with: dict[str, Any] | None = None) -> list[Job]:
     jobs = []
     setup = [_unit(c, []) for c in bank.setup]
     for q in bank.questions:
@@ -126,7 +131,7 @@ def make_jobs(bank: Bank) -> list[Job]:
         if not cells:
             continue
         units = [_unit(cell, _question_code(q, cell, None)) for cell in cells]
-        jobs.append(Job(bank, q, cells, units, setup, cache_key(setup, units)))
+        jobs.append(Job(bank, q, cells, units, setup, cache_key(setup, units, runs_with)))
     return jobs
 
 
@@ -159,7 +164,8 @@ class Worker:
     """
 
     def __init__(self, memory_mb: int, default_timeout: float = DEFAULT_TIMEOUT,
-                 preload: tuple[str, ...] = ()):
+                 preload: tuple[str, ...] = (), python: str | None = None):
+        self.python = python
         self.memory_mb = memory_mb
         self.default_timeout = default_timeout
         self.preload = preload
@@ -181,8 +187,11 @@ class Worker:
         self.ready = False
         env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
-        command = [sys.executable, "-m", "deckgen.execute.worker",
-                   "--memory-mb", str(self.memory_mb), "--parent", str(os.getpid())]
+        if self.python is None:
+            command = [sys.executable, "-m", "deckgen.execute.worker"]
+        else:  # another environment (``python`` in deckgen.toml): the worker is plain stdlib
+            command = [self.python, "-c", _RUN_FILE, worker_module.__file__ or ""]
+        command += ["--memory-mb", str(self.memory_mb), "--parent", str(os.getpid())]
         if ALLOW_PROCESSES:
             command.append("--allow-processes")
         if self.preload:
@@ -343,8 +352,13 @@ class Worker:
                                                    if source else job.question.loc)
                 if isinstance(err.get("file"), str) and isinstance(err.get("line"), int):
                     loc = Location(err["file"], err["line"])
+                hint = ""
+                if err.get("ename") == "ModuleNotFoundError":
+                    hint = (f" (cells run with {self.python or sys.executable}: install the "
+                            "package there, or name another Python as 'python' in "
+                            "deckgen.toml)")
                 return None, Diagnostic(loc, f"cell failed: {err.get('ename')}: "
-                                        f"{err.get('evalue')}\n"
+                                        f"{err.get('evalue')}{hint}\n"
                                         f"{str(err.get('traceback', '')).rstrip()}",
                                         "cell-error")
             if message.get("unit") != index or index >= len(job.cells):
@@ -399,7 +413,12 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
         diags.extend(settings_problems(cfg))
     if diags:
         return {}, diags, 0
-    jobs = [job for bank in banks for job in make_jobs(bank)]
+    try:
+        runs_with = runtime(cfg.python)
+    except RuntimeError as exc:
+        where = Location(str(cfg.config_file), 1) if cfg.config_file else None
+        return {}, [Diagnostic(where, f"python in deckgen.toml: {exc}", "python")], 0
+    jobs = [job for bank in banks for job in make_jobs(bank, runs_with)]
     cache = Cache(cfg.cache_dir)
     results: dict[tuple[str, int], list[dict[str, Any]]] = {}
     todo: list[Job] = []
@@ -465,7 +484,7 @@ def run_cells(banks: list[Bank], cfg: Config, *, rerun: bool = False, execute: b
     count = max(1, min(cfg.jobs, len(todo)))
     warm = _WARM if _WARM is not None and _WARM.fits(cfg) else None
     workers = warm.take(count) if warm is not None else \
-        [Worker(cfg.memory_mb, cfg.timeout) for _ in range(count)]
+        [Worker(cfg.memory_mb, cfg.timeout, python=cfg.python) for _ in range(count)]
     threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
     finished = False
     try:
@@ -498,12 +517,13 @@ class WarmWorkers:
     started them, deckgen/execute/worker.py)."""
 
     def __init__(self, cfg: Config):
-        self.memory_mb, self.timeout = cfg.memory_mb, cfg.timeout
-        self.workers = [Worker(cfg.memory_mb, cfg.timeout, PRELOAD)
+        self.memory_mb, self.timeout, self.python = cfg.memory_mb, cfg.timeout, cfg.python
+        self.workers = [Worker(cfg.memory_mb, cfg.timeout, PRELOAD, cfg.python)
                         for _ in range(max(1, cfg.jobs))]
 
     def fits(self, cfg: Config) -> bool:
-        return (cfg.memory_mb, cfg.timeout) == (self.memory_mb, self.timeout)
+        return (cfg.memory_mb, cfg.timeout, cfg.python) == \
+            (self.memory_mb, self.timeout, self.python)
 
     def ensure(self) -> None:
         """Start (without waiting for them) the workers that are not running."""
@@ -545,6 +565,8 @@ def cell_report(banks: list[Bank], cfg: Config) -> list[Diagnostic]:
     """For `deckgen check`: cells that failed or were slow the last time they ran, as long as
     their code is unchanged since (no code runs here)."""
     diags: list[Diagnostic] = []
+    if cfg.python is not None:  # its keys need that Python's versions: check runs nothing
+        return diags
     runs = Cache(cfg.cache_dir).runs()
     for bank in banks:
         for job in make_jobs(bank):
