@@ -297,16 +297,17 @@ def _report(result, quiet: bool = False) -> None:
 
 
 def _progress_bar(quiet: bool):
-    """A progress callback for the cells (a bar on stderr), or None when quiet."""
+    """A progress callback for the long phases, running the cells and typesetting the PDF
+    (a bar on stderr for each), or None when quiet."""
     if quiet:
         return None
-    bar = None
+    bars: dict[str, Any] = {}
 
-    def progress(done: int, total: int, label: str) -> None:
-        nonlocal bar
+    def progress(done: int, total: int, label: str, phase: str = "Running cells") -> None:
+        bar = bars.get(phase)
         if bar is None:
-            bar = click.progressbar(length=total, label="Running cells", file=sys.stderr,
-                                    show_pos=True, item_show_func=lambda s: s)
+            bar = bars[phase] = click.progressbar(length=total, label=phase, file=sys.stderr,
+                                                  show_pos=True, item_show_func=lambda s: s)
             bar.__enter__()
         bar.update(1, label)
         if done == total:
@@ -493,7 +494,9 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
               help="Outputs to rebuild (default: those of `deckgen build`).")
 @no_exec_option
 @trust_option
-def watch(source, out, formats, no_exec, trust_flag) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or warnings: errors and "
+              "one line per rebuild.")
+def watch(source, out, formats, no_exec, trust_flag, quiet) -> None:
     """Rebuild whenever a file of the bank changes (Ctrl-C stops).
 
     Each rebuild prints what `deckgen build` prints: its warnings, the notes no longer in the
@@ -526,7 +529,7 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
     def once() -> None:
         started = time.perf_counter()
         try:
-            result = run_build(settings(), execute=execute, progress=_progress_bar(False))
+            result = run_build(settings(), execute=execute, progress=_progress_bar(quiet))
         except BuildFailed as exc:
             _print_diagnostics(exc.diagnostics)
             click.secho(f"{time.strftime('%H:%M:%S')} build failed: "
@@ -536,7 +539,7 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
             click.secho(f"{time.strftime('%H:%M:%S')} {exc}", fg="red")
             return
         if not result.skipped:
-            _report(result)
+            _report(result, quiet)
         changed = [f for f, c in result.changed.items() if c]
         click.echo(f"{time.strftime('%H:%M:%S')} {result.summary['cards']} cards, "
                    f"{result.executed} question(s) computed, "
@@ -572,7 +575,9 @@ def watch(source, out, formats, no_exec, trust_flag) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in your browser.")
 @no_exec_option
 @trust_option
-def serve(source, out, port, host, open_browser, no_exec, trust_flag) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or warnings in the "
+              "terminal (the page still lists them).")
+def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet) -> None:
     """Show every card as Anki shows it, on a local page that follows your edits.
 
     Builds the bank, then serves http://127.0.0.1:PORT/: both sides of every card with
@@ -630,7 +635,9 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag) -> None:
         started = time.perf_counter()
         try:
             now = settings()
-            result = run_build(now, execute=execute, progress=_progress_bar(False))
+            result = run_build(now, execute=execute, progress=_progress_bar(quiet))
+            if not result.skipped:
+                _report(result, quiet)
             deck = result.deck
             if deck is None:  # up to date: the deck as built (its results are cached)
                 deck, _, _ = make_deck(now, gather(now), execute=execute)
@@ -647,7 +654,7 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag) -> None:
                        f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
         except (BuildFailed, DeckgenError) as exc:
             diags = exc.diagnostics if isinstance(exc, BuildFailed) else [exc.diagnostic]
-            _print_diagnostics(diags)
+            _print_diagnostics(diags, quiet_warnings=quiet)
             what = f"build failed: {_summary(diags)}; the page shows the last good build"
             click.secho(f"{time.strftime('%H:%M:%S')} {what}", fg="red")
             if "deck" in last:

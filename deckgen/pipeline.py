@@ -268,7 +268,7 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
             target = Target(cfg.out, cfg.slug, staging,
                             cfg.settings.get(spec.table, {}) if spec.table else {},
                             cfg.templates, cfg.cache_dir, cfg.description,
-                            _own_note_types(cfg, gathered))
+                            _own_note_types(cfg, gathered), progress)
             try:
                 report = spec.load().render(deck, target)
             except OSError as exc:  # the file it names, else the output it was making

@@ -46,3 +46,18 @@ def test_a_bad_option_value_is_an_error_not_a_traceback(tmp_path: Path):
         assert result.exit_code in (1, 2), (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), args
         assert "Traceback" not in result.output, args
+
+
+def test_long_phases_report_progress(tmp_path: Path):
+    bank = write_bank(tmp_path / "b", "## S\n\n1. What?\n\n---\n\n2. And?\n",
+                      "## 1\n```{python}\nprint(1)\n```\n\n## 2\nThis.\n")
+    calls: list[tuple] = []
+
+    def progress(done, total, label, phase="Running cells"):
+        calls.append((phase, done, total))
+    build(bank, tmp_path / "out", progress=progress)
+    phases = {c[0] for c in calls}
+    assert phases == {"Running cells", "Typesetting cards"}
+    for phase in phases:  # each phase counts up to its total
+        mine = [c for c in calls if c[0] == phase]
+        assert mine[-1][1] == mine[-1][2] and [c[1] for c in mine] == list(range(1, len(mine) + 1))

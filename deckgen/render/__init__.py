@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from deckgen.atomic import Staging
@@ -39,6 +40,8 @@ class Target:
     description: str | None = None
     note_types: dict[str, int] | None = None
     """Anki note-type ids of a bank with its own templates (from its lock file)."""
+    progress: Callable[..., None] | None = None
+    """For a long render: ``progress(done, total, label, phase="Typesetting cards")``."""
 
     def path(self, suffix: str) -> Path:
         return self.out / f"{self.slug}{suffix}"

@@ -17,7 +17,8 @@ import json
 import os
 import re
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from math import isfinite
 from pathlib import Path
@@ -408,7 +409,8 @@ def _source_warning(card: Card, tex: str) -> Diagnostic:
 
 def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
                  card_size: tuple[float, float], override: Path | None,
-                 cache: Path | None = None
+                 cache: Path | None = None,
+                 progress: Callable[[int, int, str], None] | None = None
                  ) -> tuple[list[Physical], MathStats, list[Diagnostic], list[str]]:
     """Pass 1: the cards' sides typeset on pages of the card's size, in chunks.
 
@@ -447,7 +449,11 @@ def render_cards(cards: list[Card], media: dict[str, bytes], workdir: Path,
     # typst releases the GIL while it typesets: the chunks that are not cached are set in
     # parallel, one thread per core
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        done = list(pool.map(typeset, chunks))
+        futures = {pool.submit(typeset, chunk): chunk for chunk in chunks}
+        for n, future in enumerate(as_completed(futures), 1):
+            if progress is not None:
+                progress(n, len(chunks), futures[future].cards[0].section or "")
+        done = [future.result() for future in futures]
     physical: list[Physical] = []
     plain_refs: list[str] = []
     for chunk, (name, starts, plain) in zip(chunks, done):
@@ -718,7 +724,9 @@ def compile_sheets(source: str, workdir: Path, override: Path | None) -> bytes:
 
 
 def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
-              cache: Path | None = None) -> tuple[bytes, PdfStats]:
+              cache: Path | None = None,
+              progress: Callable[[int, int, str], None] | None = None
+              ) -> tuple[bytes, PdfStats]:
     opts = opts.normalized()
     cards = _select(deck.cards, opts)
     if len(cards) > opts.max_cards:
@@ -734,7 +742,7 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
     with tempfile.TemporaryDirectory(prefix="deckgen-pdf-") as tmp:
         workdir = Path(tmp)
         physical, math, diagnostics, plain_refs = render_cards(
-            cards, deck.media, workdir, CARDS[opts.card], override, cache)
+            cards, deck.media, workdir, CARDS[opts.card], override, cache, progress)
         pdf = compile_sheets(impose(physical, opts, override), workdir, override)
     paper, card = PAPERS[opts.paper], CARDS[opts.card]
     grid = make_grid(paper, card, 2 if opts.layout == "fold" else 1)
@@ -825,8 +833,14 @@ class PdfRenderer:
 
     def render(self, deck: Deck, target: Target) -> Report:
         path = target.path("-cards.pdf")
+        report = None
+        if target.progress is not None:
+            tell = target.progress
+
+            def report(done: int, total: int, label: str) -> None:
+                tell(done, total, label, phase="Typesetting cards")
         pdf, stats = build_pdf(deck, print_options(target.settings), target.templates,
-                               target.cache)
+                               target.cache, report)
         target.staging.stage_bytes(path, pdf)
         return Report([path], notes=stats_notes(stats), diagnostics=list(stats.diagnostics))
 
