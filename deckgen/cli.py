@@ -241,8 +241,9 @@ def _with_print_flags(cfg, printing: dict):
               help="Worker processes for cells (default: 2, or 'jobs' in deckgen.toml).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print how long each phase took.")
 @print_options
-def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
+def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet, verbose,
           **printing) -> None:
     """Build the deck: parse, compute answers, write build/<deck>.apkg, .json and -cards.pdf.
 
@@ -272,6 +273,9 @@ def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
         s = result.summary
         for path, changed in result.files.items():
             click.echo(f"{path} ({'written' if changed else 'unchanged'})")
+        if verbose:
+            for phase, seconds in result.timings.items():
+                click.echo(f"  {phase}: {seconds:.2f} s")
         what = "nothing changed since the last build; " if result.skipped else ""
         click.echo(f"{what}{s['cards']} cards ({s['answered']} answered), {s['media']} media "
                    f"files, {result.executed} question(s) computed, "
@@ -319,7 +323,8 @@ def _progress_bar(quiet: bool):
 @source_arg
 @name_option
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
-def check(source, strict) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Print errors (and the summary) only.")
+def check(source, strict, quiet) -> None:
     """Lint the bank and its answers without running code or writing files (except the cache).
 
     Reports errors and warnings as file:line: message [code]: unanswered parts, missing or
@@ -337,7 +342,7 @@ def check(source, strict) -> None:
         from deckgen.render.pdf import static_formula_warnings
         gathered.diagnostics.extend(static_formula_warnings(gathered.banks, cfg.cache_dir,
                                                             cfg.print_options))
-    _print_diagnostics(gathered.diagnostics)
+    _print_diagnostics(gathered.diagnostics, quiet_warnings=quiet)
     parts = sum(len(q.parts) for b in gathered.banks for q in b.questions)
     questions = sum(len(b.questions) for b in gathered.banks)
     unanswered = sum(d.code == "missing-answer" for d in gathered.diagnostics)

@@ -7,6 +7,7 @@ one reaches phase two, which writes each output atomically. A failed build write
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -203,6 +204,8 @@ class BuildResult:
     """One-line reports from renderers (e.g. how many formulas the PDF drew by fallback)."""
     files: dict[Path, bool] = field(default_factory=dict)
     """Every file the renderers wrote -> whether this build changed it."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase (``deckgen build -v`` prints them)."""
 
 
 def make_deck(cfg: Config, gathered: Gathered, *, rerun: bool = False, execute: bool = True,
@@ -248,11 +251,16 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
         return BuildResult(_primary(kept), {fmt: False for fmt in _primary(kept)},
                            uptodate.diagnostics_of(record), 0, record["summary"], skipped=True,
                            files={p: False for paths in kept.values() for p in paths})
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
     gathered = gather(cfg)
+    timings["read and check the bank"] = time.perf_counter() - clock
     if gathered.errors:
         raise BuildFailed(gathered.diagnostics)
+    clock = time.perf_counter()
     deck, diags, executed = make_deck(cfg, gathered, rerun=rerun, execute=execute,
                                       progress=progress)
+    timings["cells and cards"] = time.perf_counter() - clock
     failing = [d for d in diags if d.severity is Severity.ERROR or
                (strict and d.severity is Severity.WARNING)]
     if failing:
@@ -269,11 +277,13 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
                             cfg.settings.get(spec.table, {}) if spec.table else {},
                             cfg.templates, cfg.cache_dir, cfg.description,
                             _own_note_types(cfg, gathered), progress)
+            clock = time.perf_counter()
             try:
                 report = spec.load().render(deck, target)
             except OSError as exc:  # the file it names, else the output it was making
                 raise disk_error(exc.filename or cfg.out / cfg.slug, exc,
                                  then="previous outputs were kept") from exc
+            timings[f"render {fmt}"] = time.perf_counter() - clock
             written[fmt] = report.files
             notes.extend(report.notes + report.actions)
             diags.extend(report.diagnostics)
@@ -285,12 +295,15 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
         uptodate.stage(staging, cfg, fp, written, summary,
                        [d for d in diags if d.code != "not-computed"])
         # every output, its state, the lock and the build's record, together
+        clock = time.perf_counter()
         replaced = staging.commit()
+        timings["commit"] = time.perf_counter() - clock
     finally:
         staging.abort()
     files = {p: replaced.get(p, False) for paths in written.values() for p in paths}
     return BuildResult(_primary(written), _primary_changed(written, files), diags, executed,
-                       summary, deck, gathered.identities.removed, notes=notes, files=files)
+                       summary, deck, gathered.identities.removed, notes=notes, files=files,
+                       timings=timings)
 
 
 def _primary(written: dict[str, list[Path]]) -> dict[str, Path]:

@@ -61,3 +61,14 @@ def test_long_phases_report_progress(tmp_path: Path):
     for phase in phases:  # each phase counts up to its total
         mine = [c for c in calls if c[0] == phase]
         assert mine[-1][1] == mine[-1][2] and [c[1] for c in mine] == list(range(1, len(mine) + 1))
+
+
+def test_quiet_and_verbose(tmp_path: Path):
+    bank = write_bank(tmp_path / "b", BAD)
+    loud = CliRunner().invoke(main, ["check", str(bank)])
+    quiet = CliRunner().invoke(main, ["check", str(bank), "-q"])
+    assert "has no answer" in loud.output and "has no answer" not in quiet.output
+    assert "0 error(s), 1 warning(s)" in quiet.output  # the summary stays
+    verbose = CliRunner().invoke(main, ["build", str(bank), "-f", "json", "-v"])
+    assert verbose.exit_code == 0, verbose.output
+    assert "  read and check the bank: " in verbose.output and "  render json: " in verbose.output
