@@ -334,11 +334,20 @@ def anki_query(guids: list[str]) -> str:
     return " OR ".join(f'"Source:*{search_id(g)}*"' for g in guids)
 
 
+Item = tuple[Question, Part, str, str]
+"""A part to match: its question, the part, its key (``12.3``) and its text (``excerpt``)."""
+Match = dict[str, "int | str"]
+"""key -> the lock entry it keeps (an index into ``lock.entries``), or a GUID (explicit id)."""
+
+
 def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
     """Match the banks' parts to the lock's entries (updating the lock in memory).
 
-    ``salt`` (the deck's name) enters the GUIDs of new notes, so that two banks never give
-    the same GUID to their notes; GUIDs already in the lock never change.
+    In steps, each a function of its own: explicit ids, then the same text, then similar text
+    (edited, renumbered or moved), then new notes; then the lock's entries are updated, and
+    last the report (notes gone, blanks lost). ``salt`` (the deck's name) enters the GUIDs of
+    new notes, so that two banks never give the same GUID to their notes; GUIDs already in
+    the lock never change.
     """
     diags: list[Diagnostic] = []
     blanks_before = {e.guid: e.blanks for e in lock.entries if not e.removed}
@@ -352,98 +361,140 @@ def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
     for bank in banks:
         file = Path(bank.path).name
         pool = [i for i, e in enumerate(lock.entries) if e.file == file]
-        by_text: dict[str, list[int]] = {}
-        for i in pool:
-            by_text.setdefault(lock.entries[i].text, []).append(i)
         texts = {id(p): part_text(q, p) for q in bank.questions for p in q.parts}
-        items = [(q, p, q.key(p), excerpt(q, p, texts[id(p)]))
-                 for q in bank.questions for p in q.parts]
-        result: dict[str, int | str] = {}  # key -> lock index, or a GUID for new/explicit
-
-        for _, p, key, _ in items:  # 1. explicit ids
-            if p.id:
-                if p.id in seen_ids:
-                    diags.append(Diagnostic(p.loc, f"id '{p.id}' is also used at "
-                                            f"{seen_ids[p.id]}; ids must be unique",
-                                            "duplicate-id"))
-                    continue
-                seen_ids[p.id] = p.loc
-                guid = note_guid("id", p.id)  # as deckgen made it before GUIDs had a salt
-                if guid not in by_guid:
-                    guid = note_guid(f"{salt}\x1eid" if salt else "id", p.id)
-                result[key] = guid
-                for i in pool:
-                    if lock.entries[i].guid == guid:
-                        claimed.add(i)
-        for _, _, key, text in items:  # 2. same text
-            if key in result:
-                continue
-            candidates = [i for i in by_text.get(text, []) if i not in claimed]
-            if candidates:
-                best = next((i for i in candidates if lock.entries[i].key == key), candidates[0])
-                result[key] = best
-                claimed.add(best)
-        # 3./4. edited, possibly also renumbered or moved: the globally best pairs first, so
-        # "What is a perceptron?" goes to its reworded self, not to a new "What is a tensor?"
-        left = [(key, text) for q, p, key, text in items if key not in result]
-        free = [i for i in pool if i not in claimed]
-        scored = []
-        if left and free and len(left) * len(free) > MAX_PAIRS:
-            first = next(p for q, p, key, _ in items if key not in result)
-            diags.append(Diagnostic(
-                first.loc, f"{len(left)} questions or parts changed or moved while "
-                f"{len(free)} earlier ones are gone: too many to compare one by one, so only "
-                "unchanged text kept its note; the others become new notes (their review "
-                "history stays with the old ones). Build after smaller edits to keep it",
-                "identity-limit", Severity.WARNING))
-        if left and free and len(left) * len(free) <= MAX_PAIRS:
-            for key, text in left:
-                for i in free:
-                    e = lock.entries[i]
-                    same = e.key == key and not e.removed
-                    need = SAME_KEY_SIMILARITY if same else MOVED_SIMILARITY
-                    if difflib.SequenceMatcher(None, e.text, text).quick_ratio() >= need:
-                        score = _similar(e.text, text)
-                        if score >= need:
-                            scored.append((score, same, key, i))
-        for _, _, key, i in sorted(scored, reverse=True):
-            if key not in result and i not in claimed:
-                result[key] = i
-                claimed.add(i)
-
-        for _, p, key, text in items:  # 4. new notes, and the updated lock entries
-            got = result.get(key)
-            if got is None:
-                # salted with the deck's name: two banks that both have a question 1 in a
-                # questions.md must not share a note in one collection
-                base = f"{salt}\x1e{file}" if salt else file
-                guid = note_guid(base, key)
-                n = 1
-                while guid in used:
-                    n += 1
-                    guid = note_guid(base, f"{key}#{n}")
-                entry = Entry(guid, file, key, text)
-                new_entries.append(entry)
-            elif isinstance(got, str):
-                entry = by_guid.get(got) or Entry(got, file, key, text)
-                if got not in by_guid:
-                    new_entries.append(entry)
-            else:
-                entry = lock.entries[got]
+        items: list[Item] = [(q, p, q.key(p), excerpt(q, p, texts[id(p)]))
+                             for q in bank.questions for p in q.parts]
+        result: Match = {}
+        diags.extend(match_ids(items, lock, pool, by_guid, salt, seen_ids, result, claimed))
+        match_same_text(items, lock, pool, result, claimed)
+        diags.extend(match_similar(items, lock, pool, result, claimed))
+        for _, p, key, text in items:  # new notes, and the updated lock entries
+            entry = _entry_for(result.get(key), lock, by_guid, used, new_entries, file, key,
+                               text, salt)
             used.add(entry.guid)
             _update_question(entry, p, key, text, texts[id(p)])
             guids[(bank.path, key)] = entry.guid
 
+    removed = _mark_removed(banks, lock, claimed, set(guids.values()))
+    lock.entries.extend(new_entries)
+    diags.extend(_lost_blanks(banks, guids, blanks_before))
+    return Identities(guids, lock, removed, diags)
+
+
+def match_ids(items: list[Item], lock: Lock, pool: list[int], by_guid: dict[str, Entry],
+              salt: str, seen_ids: dict[str, Location], result: Match,
+              claimed: set[int]) -> list[Diagnostic]:
+    """Step 1: a part with an explicit id keeps the note of that id, wherever it moved."""
+    diags = []
+    for _, p, key, _ in items:
+        if not p.id:
+            continue
+        if p.id in seen_ids:
+            diags.append(Diagnostic(p.loc, f"id '{p.id}' is also used at {seen_ids[p.id]}; ids "
+                                    "must be unique", "duplicate-id"))
+            continue
+        seen_ids[p.id] = p.loc
+        guid = note_guid("id", p.id)  # as deckgen made it before GUIDs had a salt
+        if guid not in by_guid:
+            guid = note_guid(f"{salt}\x1eid" if salt else "id", p.id)
+        result[key] = guid
+        claimed.update(i for i in pool if lock.entries[i].guid == guid)
+    return diags
+
+
+def match_same_text(items: list[Item], lock: Lock, pool: list[int], result: Match,
+                    claimed: set[int]) -> None:
+    """Step 2: unchanged text keeps its note (the one with the same key first, if several)."""
+    by_text: dict[str, list[int]] = {}
+    for i in pool:
+        by_text.setdefault(lock.entries[i].text, []).append(i)
+    for _, _, key, text in items:
+        if key in result:
+            continue
+        candidates = [i for i in by_text.get(text, []) if i not in claimed]
+        if candidates:
+            best = next((i for i in candidates if lock.entries[i].key == key), candidates[0])
+            result[key] = best
+            claimed.add(best)
+
+
+def match_similar(items: list[Item], lock: Lock, pool: list[int], result: Match,
+                  claimed: set[int]) -> list[Diagnostic]:
+    """Step 3: edited text, possibly also renumbered or moved, keeps its note when similar
+    enough (``SAME_KEY_SIMILARITY`` under the same key, ``MOVED_SIMILARITY`` elsewhere). The
+    globally best pairs go first, so "What is a perceptron?" goes to its reworded self, not
+    to a new "What is a tensor?". Beyond ``MAX_PAIRS`` comparisons only steps 1 and 2 apply,
+    and a warning says so."""
+    left = [(p, key, text) for _, p, key, text in items if key not in result]
+    free = [i for i in pool if i not in claimed]
+    if not left or not free:
+        return []
+    if len(left) * len(free) > MAX_PAIRS:
+        return [Diagnostic(
+            left[0][0].loc, f"{len(left)} questions or parts changed or moved while "
+            f"{len(free)} earlier ones are gone: too many to compare one by one, so only "
+            "unchanged text kept its note; the others become new notes (their review "
+            "history stays with the old ones). Build after smaller edits to keep it",
+            "identity-limit", Severity.WARNING)]
+    scored = []
+    for _, key, text in left:
+        for i in free:
+            e = lock.entries[i]
+            same = e.key == key and not e.removed
+            need = SAME_KEY_SIMILARITY if same else MOVED_SIMILARITY
+            if difflib.SequenceMatcher(None, e.text, text).quick_ratio() >= need:
+                score = _similar(e.text, text)
+                if score >= need:
+                    scored.append((score, same, key, i))
+    for _, _, key, i in sorted(scored, reverse=True):
+        if key not in result and i not in claimed:
+            result[key] = i
+            claimed.add(i)
+    return []
+
+
+def _entry_for(got: int | str | None, lock: Lock, by_guid: dict[str, Entry], used: set[str],
+               new_entries: list[Entry], file: str, key: str, text: str, salt: str) -> Entry:
+    """Step 4: the lock entry of a part: the one it matched, else a new note's."""
+    if isinstance(got, int):
+        return lock.entries[got]
+    if isinstance(got, str):  # an explicit id
+        entry = by_guid.get(got)
+        if entry is None:
+            entry = by_guid[got] = Entry(got, file, key, text)
+            new_entries.append(entry)
+        return entry
+    # salted with the deck's name: two banks that both have a question 1 in a questions.md
+    # must not share a note in one collection
+    base = f"{salt}\x1e{file}" if salt else file
+    guid = note_guid(base, key)
+    n = 1
+    while guid in used:
+        n += 1
+        guid = note_guid(base, f"{key}#{n}")
+    entry = Entry(guid, file, key, text)
+    new_entries.append(entry)
+    return entry
+
+
+def _mark_removed(banks: list[Bank], lock: Lock, claimed: set[int], current: set[str]
+                  ) -> list[Entry]:
+    """The report, 1: entries of these files that matched nothing are marked removed; the
+    ones removed by this build are returned."""
     removed = []
     files = {Path(b.path).name for b in banks}
-    current = set(guids.values())
     for i, e in enumerate(lock.entries):
         if e.file in files and i not in claimed and e.guid not in current:
             if not e.removed:
                 removed.append(e)
             e.removed = True
-    lock.entries.extend(new_entries)
-    by_guid.update((e.guid, e) for e in new_entries)
+    return removed
+
+
+def _lost_blanks(banks: list[Bank], guids: dict[tuple[str, str], str],
+                 blanks_before: dict[str, int]) -> list[Diagnostic]:
+    """The report, 2: a cloze with fewer blanks than before leaves empty cards in Anki."""
+    diags = []
     for bank in banks:
         for q in bank.questions:
             for p in q.parts:
@@ -454,7 +505,7 @@ def assign(banks: list[Bank], lock: Lock, salt: str = "") -> Identities:
                                             "card(s) with nothing to ask; delete them with Tools "
                                             "> Check Database > Empty Cards", "lost-blanks",
                                             Severity.WARNING))
-    return Identities(guids, lock, removed, diags)
+    return diags
 
 
 def _similar(a: str, b: str) -> float:
