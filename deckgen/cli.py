@@ -97,6 +97,10 @@ def _formats(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+verbose_option = click.option("--verbose", "-v", is_flag=True,
+                              help="Also print how long each phase of a build took.")
+
+
 no_exec_option = click.option(
     "--no-exec", is_flag=True,
     help="Build as an untrusted bank even if you trust it: run no code (cached results only, "
@@ -241,7 +245,7 @@ def _with_print_flags(cfg, printing: dict):
               help="Worker processes for cells (default: 2, or 'jobs' in deckgen.toml).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-@click.option("--verbose", "-v", is_flag=True, help="Also print how long each phase took.")
+@verbose_option
 @print_options
 def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet, verbose,
           **printing) -> None:
@@ -273,9 +277,7 @@ def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
         s = result.summary
         for path, changed in result.files.items():
             click.echo(f"{path} ({'written' if changed else 'unchanged'})")
-        if verbose:
-            for phase, seconds in result.timings.items():
-                click.echo(f"  {phase}: {seconds:.2f} s")
+        _timings(result, verbose)
         what = "nothing changed since the last build; " if result.skipped else ""
         click.echo(f"{what}{s['cards']} cards ({s['answered']} answered), {s['media']} media "
                    f"files, {result.executed} question(s) computed, "
@@ -298,6 +300,13 @@ def _report(result, quiet: bool = False) -> None:
     if not quiet:
         for note in result.notes:
             click.echo(note)
+
+
+def _timings(result, verbose: bool) -> None:
+    """-v: how long each phase of a build took."""
+    if verbose:
+        for phase, seconds in result.timings.items():
+            click.echo(f"  {phase}: {seconds:.2f} s")
 
 
 def _progress_bar(quiet: bool):
@@ -431,8 +440,9 @@ def diff(source, out, as_json, show_all, no_exec, trust_flag) -> None:
 @no_exec_option
 @trust_option
 @click.option("--quiet", "-q", is_flag=True, help="Print errors and the summary only.")
+@verbose_option
 def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
-         quiet) -> None:
+         quiet, verbose) -> None:
     """Build, then bring the deck into Anki without the import dialog.
 
     Into a running Anki through the AnkiConnect add-on (on this computer), or into a closed
@@ -456,6 +466,7 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
         cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
         result = run_build(cfg, execute=execute, progress=_progress_bar(quiet))
         _report(result, quiet)
+        _timings(result, verbose)
         deck = result.deck
         if deck is None:  # up to date: the deck as built (its cells' results are cached)
             deck, _, _ = make_deck(cfg, gather(cfg), execute=execute)
@@ -501,7 +512,8 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
 @trust_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or warnings: errors and "
               "one line per rebuild.")
-def watch(source, out, formats, no_exec, trust_flag, quiet) -> None:
+@verbose_option
+def watch(source, out, formats, no_exec, trust_flag, quiet, verbose) -> None:
     """Rebuild whenever a file of the bank changes (Ctrl-C stops).
 
     Each rebuild prints what `deckgen build` prints: its warnings, the notes no longer in the
@@ -545,6 +557,7 @@ def watch(source, out, formats, no_exec, trust_flag, quiet) -> None:
             return
         if not result.skipped:
             _report(result, quiet)
+        _timings(result, verbose)
         changed = [f for f, c in result.changed.items() if c]
         click.echo(f"{time.strftime('%H:%M:%S')} {result.summary['cards']} cards, "
                    f"{result.executed} question(s) computed, "
@@ -582,7 +595,8 @@ def watch(source, out, formats, no_exec, trust_flag, quiet) -> None:
 @trust_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or warnings in the "
               "terminal (the page still lists them).")
-def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet) -> None:
+@verbose_option
+def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet, verbose) -> None:
     """Show every card as Anki shows it, on a local page that follows your edits.
 
     Builds the bank, then serves http://127.0.0.1:PORT/: both sides of every card with
@@ -643,6 +657,7 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet) -> 
             result = run_build(now, execute=execute, progress=_progress_bar(quiet))
             if not result.skipped:
                 _report(result, quiet)
+            _timings(result, verbose)
             deck = result.deck
             if deck is None:  # up to date: the deck as built (its results are cached)
                 deck, _, _ = make_deck(now, gather(now), execute=execute)
