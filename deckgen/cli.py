@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -264,14 +264,8 @@ def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
         cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
         result = run_build(cfg, strict=strict, rerun=rerun, execute=execute,
                            progress=_progress_bar(quiet))
-    except BuildFailed as exc:
-        _print_diagnostics(exc.diagnostics)
-        click.secho(f"build failed: {_summary(exc.diagnostics)}; previous outputs were kept",
-                    fg="red", err=True)
-        sys.exit(1)
     except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+        _fail(exc, "previous outputs were kept")
     _report(result, quiet)
     if not quiet:
         s = result.summary
@@ -307,6 +301,16 @@ def _timings(result, verbose: bool) -> None:
     if verbose:
         for phase, seconds in result.timings.items():
             click.echo(f"  {phase}: {seconds:.2f} s")
+
+
+def _fail(exc: DeckgenError, then: str) -> NoReturn:
+    """Print why a command failed (every diagnostic of a failed build) and exit 1."""
+    if isinstance(exc, BuildFailed):
+        _print_diagnostics(exc.diagnostics)
+        click.secho(f"build failed: {_summary(exc.diagnostics)}; {then}", fg="red", err=True)
+    else:
+        click.secho(str(exc), fg="red", err=True)
+    sys.exit(1)
 
 
 def _progress_bar(quiet: bool):
@@ -478,14 +482,8 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
         else:
             where = url or os.environ.get("DECKGEN_ANKI_URL") or DEFAULT_URL
             report = push_connect(deck, apkg, removed, where, move, key)
-    except BuildFailed as exc:
-        _print_diagnostics(exc.diagnostics)
-        click.secho(f"build failed: {_summary(exc.diagnostics)}; nothing was pushed",
-                    fg="red", err=True)
-        sys.exit(1)
     except DeckgenError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        sys.exit(1)
+        _fail(exc, "nothing was pushed")
     for warning in report.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if not quiet:
