@@ -52,6 +52,10 @@ Two.
 """
 
 SCRIPT = r"""
+function loaded(img) {
+  return img.complete && img.naturalWidth ? Promise.resolve()
+    : new Promise(ok => { img.addEventListener("load", ok); img.addEventListener("error", ok); });
+}
 (async () => {
   const out = [];
   try {
@@ -67,11 +71,14 @@ SCRIPT = r"""
       old.replaceWith(s);
     }
     await new Promise(r => setTimeout(r, 0));
+    // the images load before anything is measured (on a busy machine they come late)
+    await Promise.all([...box.querySelectorAll("img")].map(loaded));
     const img = box.querySelector(".front img, .context img");
     const before = img.getBoundingClientRect().width;
     img.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true}));
     const zoom = document.querySelector(".deckgen-zoom");
     const big = zoom && zoom.querySelector("img");
+    if (big) await loaded(big);
     const zoomed = zoom && {position: getComputedStyle(zoom).position,
                             covers: zoom.getBoundingClientRect().width >= document.documentElement.clientWidth,
                             src: big.src === img.src, width: big.getBoundingClientRect().width,
