@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 
@@ -106,6 +107,19 @@ _DOUBLED = re.compile(r"(?<![\w-])([A-Za-z]{2,}(?: [A-Za-z]{2,})?)[ \n]+\1(?![\w
 joined twice, or a sentence edited halfway."""
 _DOUBLES = {"had", "that", "bye", "no"}
 """Words English does double ("what it had had", "so that that")."""
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _may_repeat(text: str) -> bool:
+    """A cheap test before ``_DOUBLED`` (a regex with a back-reference, slow on long text):
+    some word, or pair of words, comes twice in a row, whatever lies between them."""
+    w = _WORD.findall(text.lower())
+    if any(map(operator.eq, w, w[1:])):
+        return True
+    pairs = list(zip(w, w[1:]))
+    return any(map(operator.eq, pairs, pairs[2:]))
+
+
 MAX_DAMAGE_REPORTS = 3
 """Per paragraph: the first few are enough to see what happened."""
 
@@ -125,7 +139,7 @@ def _conversion_damage(children: list[Token], path: str, line_of: Callable[[int]
     if len(text) < 5:
         return
     found = 0
-    for m in _BROKEN_WORD.finditer(text):
+    for m in (_BROKEN_WORD.finditer(text) if "-" in text else ()):
         if m.group(2) in _SUSPENDED or found >= MAX_DAMAGE_REPORTS:
             continue
         found += 1
@@ -135,7 +149,7 @@ def _conversion_damage(children: list[Token], path: str, line_of: Callable[[int]
                               f"at a line end: '{m.group(1)}{m.group(2)}' (or, for a compound, "
                               "the hyphen without the space)", "broken-word",
                               Severity.WARNING))
-    for m in _DOUBLED.finditer(text):
+    for m in (_DOUBLED.finditer(text) if _may_repeat(text) else ()):
         if m.group(1).lower() in _DOUBLES or found >= MAX_DAMAGE_REPORTS:
             continue
         found += 1
@@ -143,7 +157,7 @@ def _conversion_damage(children: list[Token], path: str, line_of: Callable[[int]
         out.append(Diagnostic(Location(path, line_of(first + lines)),
                               f"'{m.group(0).replace(chr(10), ' ')}' repeats '{m.group(1)}'",
                               "doubled-word", Severity.WARNING))
-    for m in _RUN_TOGETHER.finditer(text):
+    for m in (_RUN_TOGETHER.finditer(text) if len(text) > 20 or "," in text else ()):
         if found >= MAX_DAMAGE_REPORTS:
             break
         found += 1

@@ -13,11 +13,12 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from deckgen.atomic import Staging
-from deckgen.errors import Diagnostic, Location
-from deckgen.model import Deck
+if TYPE_CHECKING:  # the registry is read by --help: it imports nothing it does not need
+    from deckgen.atomic import Staging
+    from deckgen.errors import Diagnostic, Location
+    from deckgen.model import Deck
 
 
 @dataclass(frozen=True)
