@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 
 from deckgen.render.sanitize import restore_tex
 
-_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+"""A formula in card HTML, as MathJax reads it: ``\\(inline\\)`` or ``\\[display\\]``."""
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+"""A cloze deletion in a card's Front: ``{{c1::fill}}``."""
 
 
 _BLOCK_TAGS = frozenset({"p", "div", "pre", "li", "ol", "ul", "table", "tr", "figure",
@@ -58,7 +60,7 @@ def html_to_plain(fragment: str, side: str) -> str:
             return f"${restore_tex(m.group(1))}$"
         return f"$${restore_tex(m.group(2))}$$"
     conv = _PlainText()
-    conv.feed(_MATH.sub(math, _CLOZE.sub(cloze, fragment)))
+    conv.feed(MATH.sub(math, CLOZE.sub(cloze, fragment)))
     conv.close()
     lines = [line.rstrip() for line in "".join(conv.out).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

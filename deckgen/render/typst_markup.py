@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from deckgen import trustcache
+from deckgen.render.plain import CLOZE, MATH
 from deckgen.render.sanitize import inert_tex, restore_tex, too_complex
 
-_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 _TAG = re.compile(r"\\tag\{([^}]*)\}")
 _BIG_ENV = re.compile(r"\\begin\{(cases|[pbvBV]?matrix|array|aligned)\}")
 _EQ_ENV = re.compile(r"\\(?:begin|end)\{(?:equation|align|gather)\*?\}")
@@ -628,7 +627,7 @@ class _Converter(HTMLParser):
         if self.table is not None and self.caption is None:
             return  # whitespace between table tags
         pos = 0
-        for m in _MATH.finditer(data):  # (restore_tex: a formula as written, inert or not)
+        for m in MATH.finditer(data):  # (restore_tex: a formula as written, inert or not)
             self.emit(text_markup(_squash(data[pos:m.start()])))
             if m.group(1) is not None:
                 self.emit(self.math(restore_tex(m.group(1)), False))
@@ -649,7 +648,7 @@ def html_to_typst(fragment: str, math: MathConverter, media: dict[str, bytes], w
         if side == "front":
             return f'<span class="blank">[{m.group(1)}]</span>'
         return f'<span class="fill">{m.group(2)}</span>'
-    fragment = _CLOZE.sub(cloze, fragment)
+    fragment = CLOZE.sub(cloze, fragment)
     conv = _Converter(math, media, workdir)
     conv.feed(fragment)
     conv.close()
@@ -662,7 +661,7 @@ def html_to_typst(fragment: str, math: MathConverter, media: dict[str, bytes], w
 def cloze_fills(front_html: str) -> list[tuple[int, str]]:
     """(number, fill HTML) of each deletion, in order, for the back of a printed cloze card."""
     seen: dict[int, str] = {}
-    for m in _CLOZE.finditer(front_html):
+    for m in CLOZE.finditer(front_html):
         seen.setdefault(int(m.group(1)), m.group(2))
     return sorted(seen.items())
 
