@@ -313,6 +313,44 @@ def _fail(exc: DeckgenError, then: str) -> NoReturn:
     sys.exit(1)
 
 
+def _reloaded(source, out, execute: bool, **flags):
+    """The bank's settings read again (deckgen.toml may have changed since the last build),
+    untrusted as at the start if the bank was."""
+    from deckgen import config
+
+    cfg = config.override(_load(source), out=out, **flags)
+    return cfg if execute else config.untrusted(cfg, out is not None)[0]
+
+
+def _rebuild_on_save(cfg, execute: bool, once, what: str, started=None) -> None:
+    """Run ``once`` now and after every save of a bank file (not the outputs, the lock, hidden
+    or backup files), with the cell workers kept warm between builds (numpy, torch, sympy and
+    matplotlib imported once); Ctrl-C ends it with exit status 130."""
+    from contextlib import nullcontext
+
+    from watchfiles import watch as watch_files
+
+    from deckgen.execute.runner import warm_workers
+
+    out_dir = cfg.out.resolve()
+
+    def relevant(_change, path: str) -> bool:
+        p = Path(path).resolve()
+        return out_dir not in p.parents and p.name != "deckgen.lock" and \
+            not p.name.startswith(".") and not p.name.endswith("~")
+
+    with warm_workers(cfg) if execute else nullcontext():
+        try:
+            once()
+            if started is not None:
+                started()
+            for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
+                once()
+        except KeyboardInterrupt:
+            click.echo(f"\nstopped {what}", err=True)
+            sys.exit(130)
+
+
 def _progress_bar(quiet: bool):
     """A progress callback for the long phases, running the cells and typesetting the PDF
     (a bar on stderr for each), or None when quiet."""
@@ -460,7 +498,7 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
     from deckgen import config
     from deckgen.identity import LOCK_NAME, Lock
     from deckgen.pipeline import build as run_build
-    from deckgen.pipeline import gather, make_deck
+    from deckgen.pipeline import built_deck
     from deckgen.push import DEFAULT_URL, REMOVED_TAG, push_collection, push_connect
 
     try:
@@ -471,9 +509,7 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
         result = run_build(cfg, execute=execute, progress=_progress_bar(quiet))
         _report(result, quiet)
         _timings(result, verbose)
-        deck = result.deck
-        if deck is None:  # up to date: the deck as built (its cells' results are cached)
-            deck, _, _ = make_deck(cfg, gather(cfg), execute=execute)
+        deck = built_deck(cfg, result, execute)
         removed = [e.guid for e in Lock.read(cfg.root / LOCK_NAME).entries if e.removed]
         apkg = result.written["apkg"]
         if collection is not None:
@@ -519,8 +555,6 @@ def watch(source, out, formats, no_exec, trust_flag, quiet, verbose) -> None:
     torch, sympy and matplotlib imported, so an edited cell runs at once (each question still
     starts from a fresh namespace and fixed seeds).
     """
-    from watchfiles import watch as watch_files
-
     from deckgen import config
     from deckgen.pipeline import build as run_build
 
@@ -530,21 +564,12 @@ def watch(source, out, formats, no_exec, trust_flag, quiet, verbose) -> None:
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
-    out_dir = cfg.out.resolve()
-
-    def settings():
-        cfg = config.override(_load(source), out=out, formats=_formats(formats))
-        return cfg if execute else config.untrusted(cfg, out is not None)[0]
-
-    def relevant(_change, path: str) -> bool:
-        p = Path(path).resolve()
-        return out_dir not in p.parents and p.name != "deckgen.lock" and \
-            not p.name.startswith(".") and not p.name.endswith("~")
 
     def once() -> None:
         started = time.perf_counter()
         try:
-            result = run_build(settings(), execute=execute, progress=_progress_bar(quiet))
+            now = _reloaded(source, out, execute, formats=_formats(formats))
+            result = run_build(now, execute=execute, progress=_progress_bar(quiet))
         except BuildFailed as exc:
             _print_diagnostics(exc.diagnostics)
             click.secho(f"{time.strftime('%H:%M:%S')} build failed: "
@@ -562,20 +587,8 @@ def watch(source, out, formats, no_exec, trust_flag, quiet, verbose) -> None:
                    f"{'wrote ' + ', '.join(changed) if changed else 'outputs unchanged'}, "
                    f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
 
-    from contextlib import nullcontext
-
-    from deckgen.execute.runner import warm_workers
-
     click.echo(f"watching {cfg.root} (Ctrl-C to stop)")
-    # the cell workers stay from build to build, numpy, torch, sympy and matplotlib imported
-    with warm_workers(cfg) if execute else nullcontext():
-        try:
-            once()
-            for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
-                once()
-        except KeyboardInterrupt:
-            click.echo("\nstopped watching", err=True)
-            sys.exit(130)
+    _rebuild_on_save(cfg, execute, once, "watching")
 
 
 @main.command()
@@ -605,16 +618,11 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet, ver
     MathJax is Anki's, fetched once with pip into your cache (about 4 MB).
     """
     import webbrowser
-    from contextlib import nullcontext
-
-    from watchfiles import watch as watch_files
 
     from deckgen import config, mathjax
-    from deckgen.execute.runner import warm_workers
     from deckgen.pipeline import build as run_build
-    from deckgen.pipeline import gather, make_deck
-    from deckgen.preview import deck_data
-    from deckgen.render.anki import models
+    from deckgen.pipeline import built_deck
+    from deckgen.preview import deck_data, note_templates
     from deckgen.serve import Preview, make_server
 
     try:
@@ -641,36 +649,25 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet, ver
         sys.exit(1)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:" \
           f"{server.server_address[1]}/"
-    out_dir = cfg.out.resolve()
     last: dict[str, Any] = {}
-
-    def settings():
-        now = config.override(_load(source), out=out)
-        return now if execute else config.untrusted(now, out is not None)[0]
 
     def once() -> None:
         started = time.perf_counter()
         try:
-            now = settings()
+            now = _reloaded(source, out, execute)
             result = run_build(now, execute=execute, progress=_progress_bar(quiet))
             if not result.skipped:
                 _report(result, quiet)
             _timings(result, verbose)
-            deck = result.deck
-            if deck is None:  # up to date: the deck as built (its results are cached)
-                deck, _, _ = make_deck(now, gather(now), execute=execute)
-            basic, cloze = models(now.templates)
-            last.update(templates={"basic": (basic.templates[0]["qfmt"],
-                                             basic.templates[0]["afmt"]),
-                                   "cloze": (cloze.templates[0]["qfmt"],
-                                             cloze.templates[0]["afmt"])},
-                        css=basic.css, deck=deck)
+            deck = built_deck(now, result, execute)
+            templates, css = note_templates(now.templates)
+            last.update(templates=templates, css=css, deck=deck)
             preview.publish(deck_data(deck, last["templates"], last["css"], result.diagnostics,
                                       0), deck.media)
             click.echo(f"{time.strftime('%H:%M:%S')} {len(deck.cards)} cards, "
                        f"{result.executed} question(s) computed, "
                        f"{_summary(result.diagnostics)} in {time.perf_counter() - started:.2f} s")
-        except (BuildFailed, DeckgenError) as exc:
+        except DeckgenError as exc:
             diags = exc.diagnostics if isinstance(exc, BuildFailed) else [exc.diagnostic]
             _print_diagnostics(diags, quiet_warnings=quiet)
             what = f"build failed: {_summary(diags)}; the page shows the last good build"
@@ -679,25 +676,16 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet, ver
                 preview.publish(deck_data(last["deck"], last["templates"], last["css"], diags,
                                           0, what), last["deck"].media)
 
-    def relevant(_change, path: str) -> bool:
-        p = Path(path).resolve()
-        return out_dir not in p.parents and p.name != "deckgen.lock" and \
-            not p.name.startswith(".") and not p.name.endswith("~")
+    def started() -> None:
+        click.echo(f"serving {cfg.root} at {url} (Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(url)
 
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    with warm_workers(cfg) if execute else nullcontext():
-        try:
-            once()
-            click.echo(f"serving {cfg.root} at {url} (Ctrl-C to stop)")
-            if open_browser:
-                webbrowser.open(url)
-            for _ in watch_files(cfg.root, watch_filter=relevant, debounce=300):
-                once()
-        except KeyboardInterrupt:
-            click.echo("\nstopped serving", err=True)
-            sys.exit(130)
-        finally:
-            server.shutdown()
+    try:
+        _rebuild_on_save(cfg, execute, once, "serving", started)
+    finally:
+        server.shutdown()
 
 
 @main.command()

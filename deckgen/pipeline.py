@@ -270,13 +270,14 @@ def build(cfg: Config, *, strict: bool = False, rerun: bool = False, execute: bo
     notes: list[str] = []
     summary = {"cards": len(deck.cards), "answered": sum(c.answered for c in deck.cards),
                "media": len(deck.media)}
+    note_types = _own_note_types(cfg, gathered)
     try:
         for fmt in cfg.formats:
             spec = FORMATS[fmt]
             target = Target(cfg.out, cfg.slug, staging,
                             cfg.settings.get(spec.table, {}) if spec.table else {},
-                            cfg.templates, cfg.cache_dir, cfg.description,
-                            _own_note_types(cfg, gathered), progress)
+                            cfg.templates, cfg.cache_dir, cfg.description, note_types,
+                            progress)
             clock = time.perf_counter()
             try:
                 report = spec.load().render(deck, target)
@@ -313,3 +314,12 @@ def _primary(written: dict[str, list[Path]]) -> dict[str, Path]:
 def _primary_changed(written: dict[str, list[Path]], files: dict[Path, bool]
                      ) -> dict[str, bool]:
     return {fmt: any(files[p] for p in paths) for fmt, paths in written.items() if paths}
+
+
+def built_deck(cfg: Config, result: BuildResult, execute: bool = True) -> Deck:
+    """The deck a build made; for a build skipped as up to date, the same deck made again
+    from the cache (every result is there: nothing runs)."""
+    if result.deck is not None:
+        return result.deck
+    deck, _, _ = make_deck(cfg, gather(cfg), execute=execute)
+    return deck

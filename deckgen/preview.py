@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from deckgen.errors import Diagnostic
 from deckgen.model import Card, Deck, Kind
-from deckgen.render.anki import FIELDS, fields_of
+from deckgen.render.anki import FIELDS, fields_of, models
 
 _SECTION = re.compile(r"\{\{([#^])\s*([^{}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.DOTALL)
 _TAG = re.compile(r"\{\{\s*([^{}#^/]+?)\s*\}\}")
@@ -67,6 +68,14 @@ def fill(template: str, fields: dict[str, str], ordinal: int = 1, question: bool
             name = name.rsplit(":", 1)[1]
         return fields.get(name, "")
     return _TAG.sub(tag, template)
+
+
+def note_templates(override: Path | None = None) -> tuple[dict[str, tuple[str, str]], str]:
+    """The note types' templates (``basic``/``cloze`` -> (front, back)) and their CSS, as the
+    Anki package carries them (``override``: a trusted bank's own templates)."""
+    basic, cloze = models(override)
+    return ({"basic": (basic.templates[0]["qfmt"], basic.templates[0]["afmt"]),
+             "cloze": (cloze.templates[0]["qfmt"], cloze.templates[0]["afmt"])}, basic.css)
 
 
 @dataclass

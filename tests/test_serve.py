@@ -29,8 +29,7 @@ from anki_helpers import import_apkg, new_collection
 from conftest import build, write_bank
 from deckgen import config
 from deckgen.pipeline import gather, make_deck
-from deckgen.preview import deck_data, sides
-from deckgen.render.anki import models
+from deckgen.preview import deck_data, note_templates, sides
 from deckgen.serve import Preview, make_server
 from test_browser_cards import anki_mathjax, chromium  # noqa: F401 (fixtures)
 
@@ -71,12 +70,6 @@ Correct: 1
 """
 
 
-def _templates():
-    basic, cloze = models(None)
-    return ({"basic": (basic.templates[0]["qfmt"], basic.templates[0]["afmt"]),
-             "cloze": (cloze.templates[0]["qfmt"], cloze.templates[0]["afmt"])}, basic.css)
-
-
 def _norm(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)).strip()
 
@@ -86,7 +79,7 @@ def test_the_preview_fills_the_templates_as_anki_does(tmp_path: Path):
     build(bank, tmp_path / "out")
     cfg = config.load(bank)
     deck, _, _ = make_deck(cfg, gather(cfg))
-    templates, _ = _templates()
+    templates, _ = note_templates()
     mine = {(c.ref, s.name): (s.front, s.back) for c in deck.cards for s in sides(c, templates)}
     (tmp_path / "col").mkdir()
     col = new_collection(tmp_path / "col")
@@ -150,7 +143,7 @@ def test_warnings_are_shown_with_the_card_they_are_about(tmp_path: Path):
     cfg = config.load(bank)
     gathered = gather(cfg)
     deck, diags, _ = make_deck(cfg, gathered)
-    templates, css = _templates()
+    templates, css = note_templates()
     data = deck_data(deck, templates, css, diags, 1)
     [missing] = [d for d in data["diagnostics"] if d["code"] == "missing-answer"]
     assert missing["card"] == "Q5" and missing["where"].endswith("q.md:21")
