@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from deckgen.errors import DeckgenError
 from deckgen.identity import search_id
@@ -137,22 +137,118 @@ class AnkiConnect:
         return [r["result"] if isinstance(r, dict) and "result" in r else r for r in results]
 
 
-def _anki_notes(anki: AnkiConnect, ids: set[str]) -> dict[str, dict[str, Any]]:
-    """search id -> {'id', 'fields', 'tags', 'cards'} of the notes in Anki with these ids."""
-    if not ids:
-        return {}
-    found = anki.call("findNotes", query="Source:*dg-*")
+class _Into(Protocol):
+    """Where a push goes: what the shared flow (:func:`_push`) needs of a running Anki or a
+    collection file."""
+
+    def notes(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        """search id -> {'id', 'fields', 'tags', 'cards'} of the notes with these ids."""
+        ...
+
+    def import_package(self, apkg: Path) -> None: ...
+
+    def tag(self, notes: list[int], add: bool) -> None: ...
+
+    def decks_of(self, cards: list[int]) -> dict[int, str]: ...
+
+    def move(self, cards: list[int], deck: str) -> None: ...
+
+    def done(self) -> None:
+        """Send what was queued."""
+        ...
+
+
+def _push(deck: Deck, apkg: Path, removed_guids: list[str], into: _Into, move: bool,
+          report: PushReport) -> PushReport:
+    """The push, the same into a running Anki and into a file: read the notes, import the
+    package, read them again (what changed, what Anki kept), tag what left the source and
+    untag what came back, and list (or move back) cards in other decks."""
+    current = {search_id(c.guid) for c in deck.cards}
+    gone = {search_id(g) for g in removed_guids} - current
+    new, updated, unchanged = _plan(deck, {k: v["fields"] for k, v in
+                                           into.notes(current | gone).items()})
+    into.import_package(apkg)
+    after = into.notes(current | gone)
+    missing = [c.ref for c in deck.cards if search_id(c.guid) not in after]
+    if missing:
+        raise PushError(f"Anki imported the package but {len(missing)} note(s) are not in "
+                        f"it ({', '.join(missing[:5])}): is the collection's note type "
+                        "'deckgen Basic' or 'deckgen Cloze' changed by hand?")
+    still = dict(_plan(deck, {k: v["fields"] for k, v in after.items()})[1])
+    report.new, report.unchanged = new, unchanged
+    report.updated = [(ref, f) for ref, f in updated if ref not in still]
+    report.kept = [ref for ref, _ in updated if ref in still]
+    tagged = [after[s]["id"] for s in gone if s in after]
+    if tagged:
+        into.tag(tagged, True)
+    back = [after[s]["id"] for s in current
+            if REMOVED_TAG in (t.lower() for t in after[s]["tags"])]
+    if back:
+        into.tag(back, False)
+    report.removed = len(tagged)
+    decks = into.decks_of([cid for s in current for cid in after[s]["cards"]])
+    for card in deck.cards:
+        cards = after[search_id(card.guid)]["cards"]
+        if any(decks.get(cid) != card.deck for cid in cards):
+            report.elsewhere.append(card.ref)
+            if move:
+                into.move(cards, card.deck)
+                report.moved += 1
+    into.done()
+    return report
+
+
+def _notes_of(found: list[tuple[int, dict[str, str], list[str], list[int]]], ids: set[str]
+              ) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(found), 500):
-        for note in anki.call("notesInfo", notes=found[start:start + 500]):
-            if not note:
-                continue
-            fields = {k: v["value"] for k, v in note["fields"].items()}
-            for sid in _search_ids(fields):
-                if sid in ids:
-                    out[sid] = {"id": note["noteId"], "fields": fields, "tags": note["tags"],
-                                "cards": note["cards"]}
+    for nid, fields, tags, cards in found:
+        for sid in _search_ids(fields):
+            if sid in ids:
+                out[sid] = {"id": nid, "fields": fields, "tags": tags, "cards": cards}
     return out
+
+
+class _Running:
+    """A running Anki, through AnkiConnect; changes after the import go in one ``multi``."""
+
+    def __init__(self, anki: AnkiConnect):
+        self.anki = anki
+        self.actions: list[dict[str, Any]] = []
+
+    def notes(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        found = self.anki.call("findNotes", query="Source:*dg-*")
+        rows = []
+        for start in range(0, len(found), 500):
+            for note in self.anki.call("notesInfo", notes=found[start:start + 500]):
+                if note:
+                    rows.append((note["noteId"],
+                                 {k: v["value"] for k, v in note["fields"].items()},
+                                 note["tags"], note["cards"]))
+        return _notes_of(rows, ids)
+
+    def import_package(self, apkg: Path) -> None:
+        self.anki.call("importPackage", path=str(apkg.resolve()))
+
+    def tag(self, notes: list[int], add: bool) -> None:
+        self.actions.append({"action": "addTags" if add else "removeTags",
+                             "params": {"notes": notes, "tags": REMOVED_TAG}})
+
+    def decks_of(self, cards: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for start in range(0, len(cards), 500):
+            for info in self.anki.call("cardsInfo", cards=cards[start:start + 500]):
+                if info:
+                    out[info["cardId"]] = info["deckName"]
+        return out
+
+    def move(self, cards: list[int], deck: str) -> None:
+        self.actions.append({"action": "changeDeck", "params": {"cards": cards, "deck": deck}})
+
+    def done(self) -> None:
+        if self.actions:
+            self.anki.multi(self.actions)
 
 
 def push_connect(deck: Deck, apkg: Path, removed_guids: list[str], url: str = DEFAULT_URL,
@@ -170,65 +266,55 @@ def push_connect(deck: Deck, apkg: Path, removed_guids: list[str], url: str = DE
             f"Anki's Browser is open with {len(selected)} note(s) selected: its editor keeps "
             "the copy it shows and writes it back if you edit that note; close the Browser "
             "and push again if you changed those notes")
-    current = {search_id(c.guid) for c in deck.cards}
-    gone = {search_id(g) for g in removed_guids} - current
-    before = _anki_notes(anki, current | gone)
-    new, updated, unchanged = _plan(deck, {k: v["fields"] for k, v in before.items()})
-    anki.call("importPackage", path=str(apkg.resolve()))
-    after = _anki_notes(anki, current | gone)
-    missing = [c.ref for c in deck.cards if search_id(c.guid) not in after]
-    if missing:
-        raise PushError(f"Anki imported the package but {len(missing)} note(s) are not in "
-                        f"it ({', '.join(missing[:5])}): is the collection's note type "
-                        "'deckgen Basic' or 'deckgen Cloze' changed by hand?")
-    still = dict(_plan(deck, {k: v["fields"] for k, v in after.items()})[1])
-    report.new = new
-    report.updated = [(ref, f) for ref, f in updated if ref not in still]
-    report.kept = [ref for ref, _ in updated if ref in still]
-    report.unchanged = unchanged
-    actions: list[dict[str, Any]] = []
-    tagged = [after[s]["id"] for s in gone if s in after]
-    if tagged:
-        actions.append({"action": "addTags", "params": {"notes": tagged, "tags": REMOVED_TAG}})
-    back = [after[s]["id"] for s in current
-            if REMOVED_TAG in (t.lower() for t in after[s]["tags"])]
-    if back:
-        actions.append({"action": "removeTags",
-                        "params": {"notes": back, "tags": REMOVED_TAG}})
-    report.removed = len(tagged)
-    decks = _decks_of(anki, [cid for s in current for cid in after[s]["cards"]])
-    for card in deck.cards:
-        cards = after[search_id(card.guid)]["cards"]
-        if any(decks.get(cid) != card.deck for cid in cards):
-            report.elsewhere.append(card.ref)
-            if move:
-                actions.append({"action": "changeDeck",
-                                "params": {"cards": cards, "deck": card.deck}})
-                report.moved += 1
-    if actions:
-        anki.multi(actions)
-    return report
-
-
-def _decks_of(anki: AnkiConnect, cards: list[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for start in range(0, len(cards), 500):
-        for info in anki.call("cardsInfo", cards=cards[start:start + 500]):
-            if info:
-                out[info["cardId"]] = info["deckName"]
-    return out
+    return _push(deck, apkg, removed_guids, _Running(anki), move, report)
 
 
 # -- a closed collection file ---------------------------------------------------------------
+
+class _File:
+    """A collection file, opened with the ``anki`` package."""
+
+    def __init__(self, col: Any):
+        self.col = col
+
+    def notes(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        rows = []
+        for nid in self.col.find_notes("Source:*dg-*"):
+            note = self.col.get_note(nid)
+            rows.append((nid, dict(note.items()), note.tags, list(note.card_ids())))
+        return _notes_of(rows, ids)
+
+    def import_package(self, apkg: Path) -> None:
+        from anki import import_export_pb2 as iepb
+        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+        self.col.import_anki_package(ImportAnkiPackageRequest(  # File > Import's defaults
+            package_path=str(apkg.resolve()),
+            options=ImportAnkiPackageOptions(
+                update_notes=iepb.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+                update_notetypes=iepb.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+                with_scheduling=False)))
+
+    def tag(self, notes: list[int], add: bool) -> None:
+        (self.col.tags.bulk_add if add else self.col.tags.bulk_remove)(notes, REMOVED_TAG)
+
+    def decks_of(self, cards: list[int]) -> dict[int, str]:
+        return {cid: self.col.decks.name(self.col.get_card(cid).did) for cid in cards}
+
+    def move(self, cards: list[int], deck: str) -> None:
+        self.col.set_deck(cards, int(self.col.decks.id(deck, create=True) or 0))
+
+    def done(self) -> None:
+        pass
+
 
 def push_collection(deck: Deck, apkg: Path, removed_guids: list[str], path: Path,
                     move: bool = False) -> PushReport:
     """Import ``apkg`` into the collection file at ``path`` (Anki must not have it open),
     with Anki's default import options, after backing it up."""
     try:
-        from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+        from anki.collection import Collection
         from anki.errors import DBError
-        from anki import import_export_pb2 as iepb
     except ImportError as exc:
         raise PushError("pushing into a collection file needs the 'anki' package: pip install "
                         "anki (or push into a running Anki through AnkiConnect)") from exc
@@ -248,50 +334,6 @@ def push_collection(deck: Deck, apkg: Path, removed_guids: list[str], path: Path
         if not col.create_backup(backup_folder=str(backups), force=True,
                                  wait_for_completion=True):
             raise PushError(f"could not back up {path} into {backups}; nothing was pushed")
-        current = {search_id(c.guid) for c in deck.cards}
-        gone = {search_id(g) for g in removed_guids} - current
-        before = _collection_notes(col, current | gone)
-        new, updated, unchanged = _plan(deck, {k: v["fields"] for k, v in before.items()})
-        col.import_anki_package(ImportAnkiPackageRequest(
-            package_path=str(apkg.resolve()),
-            options=ImportAnkiPackageOptions(
-                update_notes=iepb.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-                update_notetypes=iepb.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
-                with_scheduling=False)))
-        after = _collection_notes(col, current | gone)
-        still = dict(_plan(deck, {k: v["fields"] for k, v in after.items()})[1])
-        report = PushReport(new, [(r, f) for r, f in updated if r not in still],
-                            unchanged, [r for r, _ in updated if r in still])
-        tagged = [after[s]["id"] for s in gone if s in after]
-        if tagged:
-            col.tags.bulk_add(tagged, REMOVED_TAG)
-        back = [after[s]["id"] for s in current if s in after and
-                REMOVED_TAG in (t.lower() for t in after[s]["tags"])]
-        if back:
-            col.tags.bulk_remove(back, REMOVED_TAG)
-        report.removed = len(tagged)
-        for card in deck.cards:
-            note = after.get(search_id(card.guid))
-            if note is None:
-                continue
-            target = int(col.decks.id(card.deck, create=True) or 0)
-            if any(col.get_card(cid).did != target for cid in note["cards"]):
-                report.elsewhere.append(card.ref)
-                if move:
-                    col.set_deck(note["cards"], target)
-                    report.moved += 1
-        return report
+        return _push(deck, apkg, removed_guids, _File(col), move, PushReport())
     finally:
         col.close()
-
-
-def _collection_notes(col: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for nid in col.find_notes("Source:*dg-*"):
-        note = col.get_note(nid)
-        fields = dict(note.items())
-        for sid in _search_ids(fields):
-            if sid in ids:
-                out[sid] = {"id": nid, "fields": fields, "tags": note.tags,
-                            "cards": list(note.card_ids())}
-    return out
