@@ -23,9 +23,8 @@ from typing import Any
 
 from deckgen.config import Config
 from deckgen.errors import Diagnostic, Location, Severity
-from deckgen.execute.cache import Cache, cache_key
 from deckgen.execute import worker as worker_module
-from deckgen.execute.cache import runtime
+from deckgen.execute.cache import Cache, cache_key, runtime
 from deckgen.execute.worker import QUESTION_LIMIT
 from deckgen.model import Bank, Cell, Question
 

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from math import isfinite
 from pathlib import Path
 
@@ -833,14 +834,9 @@ class PdfRenderer:
 
     def render(self, deck: Deck, target: Target) -> Report:
         path = target.path("-cards.pdf")
-        report = None
-        if target.progress is not None:
-            tell = target.progress
-
-            def report(done: int, total: int, label: str) -> None:
-                tell(done, total, label, phase="Typesetting cards")
+        progress = target.progress and partial(target.progress, phase="Typesetting cards")
         pdf, stats = build_pdf(deck, print_options(target.settings), target.templates,
-                               target.cache, report)
+                               target.cache, progress)
         target.staging.stage_bytes(path, pdf)
         return Report([path], notes=stats_notes(stats), diagnostics=list(stats.diagnostics))
 
