@@ -1,24 +1,21 @@
-"""Bank with answers (and cell results) -> Deck of cards with HTML fields."""
+"""Bank with answers (and cell results) -> Deck of cards whose sides are content
+(``deckgen.content``): what each part asks and answers, for every output to render."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deckgen import content as c
 from deckgen import shapes
+from deckgen.compose import ComposeContext, Outputs, compose, compose_inline, mark_blanks
 from deckgen.errors import Diagnostic, Location, Severity
 from deckgen.ids import note_guid
 from deckgen.media import MediaStore
 from deckgen.model import Answer, Bank, Block, Card, Choice, Deck, Figure, Kind, Part, Question
-from deckgen.parse import BLANK
-from deckgen.render.html import (Outputs, RenderContext, attribute_html, fill_blanks,
-                                 render_inline, render_markdown, text_html)
-
-_MEDIA_REF = re.compile(r'src="(deckgen-[0-9a-f]+\.\w+)"')
-# "`[...]`" and "$[...]$" are whole-span blanks: the deletion replaces the span itself.
-_SPAN_BLANK = re.compile(r"`\[(?:\.\.\.|…)\]`|\$\[(?:\.\.\.|…)\]\$")
 
 Results = dict[tuple[str, int], list[dict[str, Any]]]
 """(bank path, question number) -> one result per cell/inline expression, in order."""
@@ -35,32 +32,33 @@ class _Builder:
     """Section -> its subdeck's name (as given to Anki) when it differs from the section."""
     ref_prefix: str = ""
     """In a bank of several question files, the file's name before each reference."""
-    _contexts: dict[int, str] = field(default_factory=dict)
+    _contexts: dict[int, c.Content] = field(default_factory=dict)
 
-    def ctx(self, loc: Location, outputs: Outputs | None = None) -> RenderContext:
-        return RenderContext(self.media, Path(self.bank.path).parent, loc, outputs,
+    def ctx(self, loc: Location, outputs: Outputs | None = None) -> ComposeContext:
+        return ComposeContext(self.media, Path(self.bank.path).parent, loc, outputs,
                              self.diagnostics)
 
-    def blocks(self, blocks: tuple[Block, ...], counter: list[int] | None = None) -> str:
-        """Render question blocks; with ``counter``, blanks become numbered placeholders."""
-        out = []
+    def blocks(self, blocks: tuple[Block, ...], counter: list[int] | None = None
+               ) -> c.Content:
+        """Question blocks as content; with ``counter``, blanks become numbered Blanks."""
+        out: list[c.Node] = []
         for block in blocks:
             if isinstance(block, Figure):
                 out.append(self.figure(block))
                 continue
             text = block.markdown
             if counter is not None:
-                text = _mark_blanks(text, counter)
-            out.append(render_markdown(text, self.ctx(block.loc)))
-        return "".join(out)
+                text = mark_blanks(text, counter)
+            out.extend(compose(text, self.ctx(block.loc)))
+        return tuple(out)
 
-    def context(self, q: Question) -> str:
+    def context(self, q: Question) -> c.Content:
         """The stem, rendered once per question however many parts share it."""
         if q.number not in self._contexts:
             self._contexts[q.number] = _fold_if_long(self.blocks(q.stem))
         return self._contexts[q.number]
 
-    def earlier(self, q: Question, part: Part) -> str:
+    def earlier(self, q: Question, part: Part) -> c.Content:
         """What a question or part that refers back ("Further to the above", "Repeat the
         above", "Still referring to ...") refers to, as a block for the top of the card: a
         later part's previous part, else the previous question's stem (its whole text when
@@ -69,36 +67,27 @@ class _Builder:
         if part.label and i > 0 and refers_back(part.body):
             return _earlier_block("The part before", self.blocks(q.parts[i - 1].body))
         if not (refers_back(q.stem) or (part.label and i == 0 and refers_back(part.body))):
-            return ""
+            return ()
         numbers = [x.number for x in self.bank.questions]
         at = numbers.index(q.number)
         if at == 0:
-            return ""
+            return ()
         prev = self.bank.questions[at - 1]
         blocks = prev.stem or tuple(b for p in prev.parts for b in p.body)
         return _earlier_block("The question before", self.blocks(blocks))
 
-    def figure(self, fig: Figure) -> str:
+    def figure(self, fig: Figure) -> c.Figure:
         name = self.media.image(fig.src, Path(self.bank.path).parent, fig.loc)
         self.diagnostics.extend(self.media.diagnostics)
         self.media.diagnostics.clear()
-        if name is None:
-            return f'<div class="figure missing">[{text_html(fig.caption or fig.alt)}]</div>'
-        alt = attribute_html(fig.alt or fig.caption)
-        cap = f"<figcaption>{text_html(fig.caption)}</figcaption>" if fig.caption else ""
-        return f'<figure class="figure"><img src="{name}" alt="{alt}">{cap}</figure>'
+        return c.Figure(name, fig.alt, fig.caption)
 
-    def choices(self, choices: tuple[Choice, ...], correct: set[int] | None = None) -> str:
-        items = []
-        for c in choices:
-            text = render_inline(c.markdown.replace("\n", " "), self.ctx(c.loc))
-            cls = ""
-            if correct is not None:
-                cls = ' class="correct"' if c.number in correct else ' class="wrong"'
-            items.append(f"<li{cls}>{text}</li>")
-        # the question's own list is "ask": the answer side shows the marked list instead
-        kind = "choices" if correct is not None else "choices ask"
-        return f'<ol class="{kind}">{"".join(items)}</ol>'
+    def choices(self, choices: tuple[Choice, ...], correct: set[int] | None = None
+                ) -> c.Choices:
+        return c.Choices(tuple(
+            c.Choice(compose_inline(choice.markdown.replace("\n", " "), self.ctx(choice.loc)),
+                     None if correct is None else choice.number in correct)
+            for choice in choices))
 
     def card(self, q: Question, part: Part, outputs: Outputs) -> Card:
         key = q.key(part)
@@ -109,32 +98,32 @@ class _Builder:
             context = self.context(q)
             front = self.blocks(part.body, counter)
         else:
-            context = ""
+            context = ()
             front = self.blocks(q.stem, counter)
         context = self.earlier(q, part) + context
         answer = part.answer
-        back = ""
+        back: c.Content = ()
         if answer is None:
-            back = unanswered_back(key)
+            back = (c.Unanswered(key),)
             if cloze:
-                front = fill_blanks(front, [])
+                front = c.replace_blanks(front, [])
             if part.kind is Kind.CHOICE:
-                front += self.choices(part.choices)
+                front += (self.choices(part.choices),)
         elif part.kind is Kind.CHOICE:
             correct, rest, problems = shapes.correct_options(part, answer, key)
             self.diagnostics.extend(problems)
-            front += self.choices(part.choices)
-            back = self.choices(part.choices, correct) + self.answer_html(rest, answer, outputs)
+            front += (self.choices(part.choices),)
+            back = (self.choices(part.choices, correct), *self.answer(rest, answer, outputs))
         elif cloze:
             fills, rest = self.cloze_fills(part, answer, key, outputs)
-            front = fill_blanks(front, fills)
-            back = self.answer_html(rest, answer, outputs)
+            front = c.replace_blanks(front, fills)
+            back = self.answer(rest, answer, outputs)
         else:
-            back = self.answer_html(answer.markdown, answer, outputs)
+            back = self.answer(answer.markdown, answer, outputs)
             if part.kind is Kind.TRUEFALSE:
                 verdict, problems = shapes.truefalse_verdict(part, answer, key)
                 if verdict is not None:
-                    back = f'<div class="verdict {verdict}">{back}</div>'
+                    back = (c.Verdict(verdict, back),)
                 self.diagnostics.extend(problems)
         section = q.section or ""
         subdeck = self.subdecks.get(section, section).replace("::", ":")
@@ -143,38 +132,22 @@ class _Builder:
                 f"q::{q.number}"]
         if answer is None:
             tags.append("deckgen::unanswered")
-        fields = context + front + back
-        media = tuple(dict.fromkeys(_MEDIA_REF.findall(fields)))
+        media = tuple(c.media_of(context + front + back))
         guid = self.guids.get((self.bank.path, key)) or note_guid(Path(self.bank.path).name, key)
         return Card(guid, ref, key, q.number, part.label,
                     part.kind, section, deck, part.loc, context, front, back, tuple(tags), media,
                     answer is not None)
 
-    def answer_html(self, markdown: str, answer: Answer, outputs: Outputs) -> str:
-        return render_markdown(markdown, self.ctx(answer.loc, outputs))
+    def answer(self, markdown: str, answer: Answer, outputs: Outputs) -> c.Content:
+        return compose(markdown, self.ctx(answer.loc, outputs))
 
     def cloze_fills(self, part: Part, answer: Answer, key: str,
-                    outputs: Outputs) -> tuple[list[str], str]:
+                    outputs: Outputs) -> tuple[list[c.Content], str]:
         """The answer's leading ordered list gives the fills; the rest is the explanation."""
         spans, rest, problems = shapes.cloze_fill_spans(part, answer, key)
-        fills = [render_inline(span, self.ctx(answer.loc, outputs)) for span in spans]
+        fills = [compose_inline(span, self.ctx(answer.loc, outputs)) for span in spans]
         self.diagnostics.extend(problems)  # after the fills' own (e.g. media) diagnostics
         return fills, rest
-
-
-def _mark_blanks(text: str, counter: list[int]) -> str:
-    def mark(_: re.Match[str]) -> str:
-        counter[0] += 1
-        return f"\ue000{counter[0]}\ue001"
-    text = _SPAN_BLANK.sub(lambda m: ("`" if m.group(0)[0] == "`" else "")
-                           + mark(m) + ("`" if m.group(0)[0] == "`" else ""), text)
-    return BLANK.sub(mark, text)
-
-
-def unanswered_back(key: str) -> str:
-    """The back of a card without an answer: it names the answers-file key to add."""
-    return (f'<div class="unanswered">No answer yet: write it under the question, or add '
-            f"<code>## {key}</code> to the answers file.</div>")
 
 
 def numbered_subdecks(banks: list[Bank]) -> dict[str, str]:
@@ -200,33 +173,46 @@ def refers_back(blocks: tuple[Block, ...]) -> bool:
     return first is not None and bool(_REFERS_BACK.match(getattr(first, "markdown", "")))
 
 
-def _earlier_block(what: str, html: str) -> str:
+def _earlier_block(what: str, content: c.Content) -> c.Content:
     # no number in it: numbers are positions, and renumbering the bank must not change a
     # note's content (deckgen.render.anki leaves them out of what decides an update)
-    if not html:
-        return ""
-    return (f'<details class="earlier" open><summary>{what}, which this continues</summary>'
-            f"{html}</details>")
+    if not content:
+        return ()
+    return (c.Details("earlier", f"{what}, which this continues", content),)
 
 
 LONG_CONTEXT_LINES = 24
 """A context taller than this many lines of a phone's screen (400 px) can fold away."""
 
 
-def _phone_lines(html: str) -> int:
-    """About how many lines this HTML takes at phone width: 40 characters of prose a
-    line, each line of code or output a line, a figure ten."""
-    pre = sum(m.count("\n") + 1 for m in re.findall(r"<pre[^>]*>(.*?)</pre>", html, re.S))
-    prose = re.sub(r"<pre[^>]*>.*?</pre>", "", html, flags=re.S)
-    text = re.sub(r"<[^>]+>", "", prose)
-    return len(text) // 40 + pre + 10 * html.count("<img")
+def _phone_lines(content: c.Content) -> int:
+    """About how many lines this content takes at phone width: 40 characters of prose a
+    line, each line of code or output a line (and one for a code block's margins), a figure
+    ten."""
+    prose = lines = 0
+    for node in c.walk(content):  # (characters as the card's HTML has them: "&" is "&amp;")
+        if isinstance(node, c.Text | c.Value):
+            prose += len(html.escape(node.text, quote=False))
+        elif isinstance(node, c.Code):
+            prose += len(html.escape(node.code, quote=False))
+        elif isinstance(node, c.Math):
+            prose += len(html.escape(node.tex.strip(), quote=False)) + 4
+        elif isinstance(node, c.CodeBlock | c.Cell) and node.code is not None:
+            lines += node.code.strip("\n").count("\n") + 2  # its lines, and a margin
+        elif isinstance(node, c.Output) and (text := node.get("text/plain")) is not None \
+                and not any(m.startswith("image/") for m, _ in node.data):
+            lines += text.count("\n") + 1
+        if isinstance(node, c.Figure | c.Output) or \
+                (isinstance(node, c.Element) and node.tag == "img"):
+            lines += 10 * len(c.media_of((node,)))
+    return prose // 40 + lines
 
 
-def _fold_if_long(html: str) -> str:
+def _fold_if_long(content: c.Content) -> c.Content:
     # open on both sides: the question needs it, and a tap on its summary folds it away
-    if _phone_lines(html) <= LONG_CONTEXT_LINES:
-        return html
-    return f'<details class="fold" open><summary>Context</summary>{html}</details>'
+    if _phone_lines(content) <= LONG_CONTEXT_LINES:
+        return content
+    return (c.Details("fold", "Context", content),)
 
 
 def _tag(text: str) -> str:
@@ -251,7 +237,7 @@ def build_deck(banks: list[Bank], deck_name: str, results: Results, media: Media
             position = 0
             for part in q.parts:
                 cells = list(part.answer.cells) if part.answer else []
-                outputs = Outputs(items[position:position + len(cells)], cells)
+                outputs = Outputs(items[position:position + len(cells)], cells, q.key(part))
                 position += len(cells)
                 cards.append(builder.card(q, part, outputs))
                 if outputs.mismatched and part.answer is not None:

@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deckgen.content import clozes
 from deckgen.model import Deck, Kind
 
 
@@ -81,7 +82,7 @@ def compare(deck: Deck, apkg: Path) -> list[Change]:
             note = (f"moved from {old['deck']} to {card.deck}: Anki keeps the cards in the old "
                     "deck (Browse > Change Deck moves them)")
         if card.kind is Kind.CLOZE:
-            lost = old["fields"].get("Front", "").count("{{c") - card.front.count("{{c")
+            lost = old["fields"].get("Front", "").count("{{c") - len(clozes(card.front))
             if lost > 0:
                 note = f"{lost} blank(s) fewer: Anki keeps their cards empty"
         changes.append(Change(card.guid, card.ref, "updated" if updated else "unchanged",

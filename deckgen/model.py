@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from enum import Enum
 
+from deckgen.content import Content
 from deckgen.errors import Location
 
 
@@ -171,12 +172,12 @@ class Card:
     deck: str
     """Full deck name, ``Parent::Section``."""
     loc: Location
-    context: str
-    """HTML shared by all parts of the question (stem, code, figures); '' if none."""
-    front: str
-    """HTML of what is asked (with ``{{cN::...}}`` deletions for cloze cards)."""
-    back: str
-    """HTML of the answer."""
+    context: Content
+    """What all parts of the question share (stem, code, figures); empty if none."""
+    front: Content
+    """What is asked (a cloze card's deletions are ``content.Cloze`` nodes)."""
+    back: Content
+    """The answer."""
     tags: tuple[str, ...]
     media: tuple[str, ...]
     """Media file names referenced by the fields."""

@@ -9,7 +9,7 @@ import pytest
 from conftest import build, cards_json, write_bank
 from deckgen.errors import Location
 from deckgen.model import Cell
-from deckgen.render.html import Outputs
+from deckgen.compose import Outputs
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,9 @@ from conftest import build, cards_json, write_bank
 from deckgen import config
 from deckgen.errors import Location, Severity
 from deckgen.media import MediaStore
-from deckgen.render.html import (Outputs, RenderContext, fill_blanks, render_inline,
-                                 render_markdown)
+from deckgen.compose import ComposeContext, Outputs, compose, compose_inline
+from deckgen.content import Blank, Text, replace_blanks
+from deckgen.render.html import field_html, inline_html
 from deckgen.render.sanitize import unsafe_latex, unsafe_latex_in_bank
 
 # -- a model of what Anki's MathJax typesets ---------------------------------------------------
@@ -151,9 +152,9 @@ def test_the_model_sees_what_mathjax_would_do():
 
 def render(md: str, outputs: list | None = None) -> tuple[str, list]:
     root = Path("/nonexistent")
-    ctx = RenderContext(MediaStore(root), root, Location("a.md", 10),
-                        Outputs(outputs) if outputs is not None else None)
-    return render_markdown(md, ctx), ctx.diagnostics
+    ctx = ComposeContext(MediaStore(root), root, Location("a.md", 10),
+                         Outputs(outputs) if outputs is not None else None)
+    return field_html(compose(md, ctx)), ctx.diagnostics
 
 
 ATTACKS = [
@@ -191,9 +192,11 @@ def test_formulas_never_pass_on_an_active_command(tex, form):
 
 def test_options_and_cloze_fills_are_inert_too():
     root = Path("/nonexistent")
-    ctx = RenderContext(MediaStore(root), root, Location("q.md", 3))
-    option = render_inline(r"$\href{javascript:alert(1)}{x}$ or \\(\def\x{y}\\)", ctx)
-    front = fill_blanks("It is \ue0001\ue001.", [render_inline(r"$\style{color:red}{y}$", ctx)])
+    ctx = ComposeContext(MediaStore(root), root, Location("q.md", 3))
+    option = inline_html(compose_inline(r"$\href{javascript:alert(1)}{x}$ or \\(\def\x{y}\\)",
+                                        ctx))
+    front = field_html(replace_blanks((Text("It is "), Blank(1), Text(".")),
+                                      [compose_inline(r"$\style{color:red}{y}$", ctx)]))
     for html in (option, front):
         assert active(html) == [] and javascript_urls(html) == []
 
@@ -314,15 +317,6 @@ def test_a_figure_caption_is_reported(tmp_path: Path, monkeypatch):
     assert [(str(d.loc), d.code) for d in diags] == [("q.md:3", "unsafe-latex")] * 2
 
 
-def _cards_use_text_html() -> bool:
-    import inspect
-
-    from deckgen import cards
-    return "text_html" in inspect.getsource(cards)
-
-
-@pytest.mark.skipif(not _cards_use_text_html(), reason="deckgen.cards writes figure captions "
-                    "with html.escape, not deckgen.render.html.text_html, yet")
 def test_a_figure_caption_is_inert(tmp_path: Path, monkeypatch):
     bank = _figure_bank(tmp_path)
     monkeypatch.chdir(bank)
@@ -333,11 +327,13 @@ def test_a_figure_caption_is_inert(tmp_path: Path, monkeypatch):
 
 
 def test_cloze_syntax_comes_only_from_deckgen():
-    html, _ = render('<div>{{c2::block}}</div>\n\nText <span title="{{c3::t}}">x</span> '
-                     "<b>{{c4::inline}}</b> $x$\n\n$$\n{{c5::display}}\n$$\n\n"
-                     "```\n{{c6::code}}\n```\n\n![{{c7::alt}}](missing.png)\n\n"
-                     "a \ue0001\ue001 b }}}")
-    front = fill_blanks(html, ["{{c8::nested}} fill"])
+    root = Path("/nonexistent")
+    ctx = ComposeContext(MediaStore(root), root, Location("a.md", 10))
+    content = compose('<div>{{c2::block}}</div>\n\nText <span title="{{c3::t}}">x</span> '
+                      "<b>{{c4::inline}}</b> $x$\n\n$$\n{{c5::display}}\n$$\n\n"
+                      "```\n{{c6::code}}\n```\n\n![{{c7::alt}}](missing.png)\n\n"
+                      "a \ue0001\ue001 b }}}", ctx)
+    front = field_html(replace_blanks(content, [(Text("{{c8::nested}} fill"),)]))
     assert re.findall(r"\{\{c(\d+)::", front) == ["1"]
     assert front.count("}}") == 1
     # text (any field, also of basic cards: the PDF reads deletions in every field)
@@ -664,8 +660,8 @@ def test_a_formula_too_long_or_deep_is_shown_as_its_source(tmp_path: Path, tex: 
 
 def test_long_ordinary_formulas_are_still_formulas(tmp_path: Path):
     tex = r"\sum_{i=1}^{n} \left( \frac{a_i}{b_i} \right)^2 + " * 20 + "c"
-    ctx = RenderContext(MediaStore(tmp_path), tmp_path, Location("q.md", 1))
-    assert "\\(" in render_inline(f"${tex}$", ctx)
+    ctx = ComposeContext(MediaStore(tmp_path), tmp_path, Location("q.md", 1))
+    assert "\\(" in inline_html(compose_inline(f"${tex}$", ctx))
 
 
 def test_anki_tts_tags_are_text(tmp_path: Path):

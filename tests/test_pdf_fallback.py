@@ -16,7 +16,8 @@ from conftest import ROOT, build, cards_json, write_bank
 from deckgen.errors import BuildFailed, ConfigError, Location, Severity
 from deckgen.render.pdf import (PrintOptions, check_print_options, print_options,
                                 print_table_location)
-from deckgen.render.plain import html_to_plain
+from deckgen.content import Cloze, CodeBlock, Element, Math, Text
+from deckgen.render.plain import to_plain
 
 # tex2typst turns this into Typst that does not compile, and ziamath "draws" it as an SVG of
 # negative size, which Typst refuses: before the fix it failed the whole build
@@ -173,12 +174,15 @@ def test_strict_fails_on_these_warnings_and_keeps_previous_outputs(tmp_path: Pat
 
 
 def test_plain_text_of_a_card():
-    html = ('<p>Fill <span>{{c1::in}}</span> \\(x &lt; 1\\)</p><pre><code>a\n  b</code></pre>'
-            '<ol><li>one</li><li>two</li></ol><img src="x.png" alt="plot"><script>1</script>')
-    front = html_to_plain(html, "front")
+    content = (Element("p", (Text("Fill "), Element("span", (Cloze(1, (Text("in"),)),)),
+                             Text(" "), Math("x < 1", False))),
+               CodeBlock("a\n  b"), Element("ol", (Element("li", (Text("one"),)),
+                                                   Element("li", (Text("two"),)))),
+               Element("img", (), (("src", "x.png"), ("alt", "plot"))))
+    front = to_plain(content, "front")
     assert front.startswith("Fill [1] $x < 1$")
     assert "a\n  b" in front and "- one\n" in front and "[plot]" in front
-    assert "Fill in $x < 1$" in html_to_plain(html, "back")
+    assert "Fill in $x < 1$" in to_plain(content, "back")
 
 
 BAD_TABLES = [

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deckgen.compose import ComposeContext, compose
+from deckgen.content import Blank, Text, replace_blanks
 from deckgen.errors import Location
 from deckgen.media import MediaStore
-from deckgen.render.html import RenderContext, fill_blanks, render_markdown
+from deckgen.render.html import field_html
 from deckgen.render.sanitize import sanitize
 
 
-def render(md: str, root: Path | None = None) -> tuple[str, RenderContext]:
+def render(md: str, root: Path | None = None) -> tuple[str, ComposeContext]:
     root = root or Path("/nonexistent")
-    ctx = RenderContext(MediaStore(root), root, Location("q.md", 10))
-    return render_markdown(md, ctx), ctx
+    ctx = ComposeContext(MediaStore(root), root, Location("q.md", 10))
+    return field_html(compose(md, ctx)), ctx
 
 
 def test_inline_and_display_math_use_anki_delimiters():
@@ -52,9 +54,10 @@ def test_literal_double_braces_cannot_open_a_cloze():
 
 
 def test_cloze_fill_is_made_safe():
-    out = fill_blanks("a \ue0001\ue001 b \ue0002\ue001 c \ue0003\ue001",
-                      ["\\frac{1}{2}", "x::y", "{a}}b"])
-    assert out == "a {{c1::\\frac{1}{2} }} b {{c2::x: :y}} c {{c3::{a} }b}}"
+    front = (Text("a "), Blank(1), Text(" b "), Blank(2), Text(" c "), Blank(3))
+    out = field_html(replace_blanks(front, [(Text("\\frac{1}{2}"),), (Text("x::y"),),
+                                            (Text("{a}}b"),)]))
+    assert out == "a {{c1::\\frac{1}{2} }} b {{c2::x: :y}} c {{c3::{a&#125;}b}}"
 
 
 def test_hostile_html_is_removed():

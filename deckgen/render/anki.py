@@ -21,12 +21,13 @@ from pygments.formatters import HtmlFormatter
 
 from deckgen import templates, trustcache
 from deckgen.atomic import Staging
-from deckgen.cards import unanswered_back
+from deckgen.content import Unanswered
 from deckgen.identity import search_id
 from deckgen.ids import BASIC_MODEL_ID, CLOZE_MODEL_ID, deck_id
 from deckgen.errors import Diagnostic, Location
 from deckgen.model import Card, Deck, Kind
 from deckgen.render import Report, Target
+from deckgen.render.html import field_html
 
 # Released field lists: never rename, add, remove or reorder (see ANKI-FACTS.md).
 FIELDS = ["Front", "Back", "Context", "Extra", "Ref", "Kind", "Source"]
@@ -139,7 +140,8 @@ def fields_of(card: Card) -> list[str]:
     # (a file name is shown as text: no Anki tag like [sound:...] and no {{...}} in it)
     name = html.escape(Path(card.loc.path).name).replace("[", "&#91;").replace("{", "&#123;")
     source = f'{name} <span class="search-id">{search_id(card.guid)}</span>'
-    values = {"Front": card.front, "Back": card.back, "Context": card.context, "Extra": "",
+    values = {"Front": field_html(card.front), "Back": field_html(card.back),
+              "Context": field_html(card.context), "Extra": "",
               "Ref": card.ref, "Kind": card.kind.value, "Source": source}
     return [_CONTROL.sub("", values[f]) for f in FIELDS]
 
@@ -164,8 +166,8 @@ def note_digest(card: Card, fields: list[str], model_id: int) -> str:
     values = dict(zip(FIELDS, fields))
     for name in POSITION_FIELDS:
         values[name] = ""
-    if not card.answered and values["Back"] == unanswered_back(card.key):
-        values["Back"] = unanswered_back("")
+    if not card.answered and card.back == (Unanswered(card.key),):
+        values["Back"] = field_html((Unanswered(""),))
     tags = tuple(t for t in card.tags if not t.startswith(POSITION_TAG))
     return content_hash([values[f] for f in FIELDS], tags, model_id, card.section)
 

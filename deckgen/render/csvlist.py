@@ -27,7 +27,9 @@ from typing import Any
 from deckgen.errors import Diagnostic, Location
 from deckgen.model import Card, Deck, Kind
 from deckgen.render import Report, Target
-from deckgen.render.plain import html_to_plain
+from deckgen.content import Content
+from deckgen.render.html import field_html
+from deckgen.render.plain import to_plain
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ def csv_options(settings: dict[str, Any]) -> CsvOptions:
                       cloze=settings.get("cloze", d.cloze).strip())
 
 
-def _field(html: str, side: str, opts: CsvOptions) -> str:
-    return html if opts.html else html_to_plain(html, side)
+def _field(content: Content, side: str, opts: CsvOptions) -> str:
+    return field_html(content) if opts.html else to_plain(content, side)
 
 
 def rows(deck: Deck, opts: CsvOptions) -> list[list[str]]:
@@ -73,7 +75,7 @@ def rows(deck: Deck, opts: CsvOptions) -> list[list[str]]:
         front = _field(card.context + card.front, "front", opts)
         back = _field(card.back, "back", opts)
         if not opts.html and card.kind is Kind.CLOZE:  # the text with its blanks filled
-            back = "\n\n".join(filter(None, (html_to_plain(card.front, "back"), back)))
+            back = "\n\n".join(filter(None, (to_plain(card.front, "back"), back)))
         if not opts.header:
             out.append([front, back])
             continue

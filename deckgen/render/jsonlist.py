@@ -6,6 +6,7 @@ import json
 from deckgen.errors import Diagnostic, Location
 from deckgen.model import Deck
 from deckgen.render import Report, Target
+from deckgen.render.html import field_html
 
 FORMAT_VERSION = 1
 
@@ -26,9 +27,9 @@ def deck_to_json(deck: Deck) -> dict:
                 "section": c.section,
                 "deck": c.deck,
                 "source": {"file": deck.source_path(c.loc.path), "line": c.loc.line},
-                "context": c.context,
-                "front": c.front,
-                "back": c.back,
+                "context": field_html(c.context),
+                "front": field_html(c.front),
+                "back": field_html(c.back),
                 "tags": list(c.tags),
                 "media": list(c.media),
                 "answered": c.answered,

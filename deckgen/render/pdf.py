@@ -26,11 +26,12 @@ from pathlib import Path
 
 from deckgen import templates, trustcache
 from deckgen.errors import ConfigError, Diagnostic, Location, RenderError, Severity
+from deckgen.content import Content, Element, cloze_fills
 from deckgen.model import Bank, Card, Deck, Kind
 from deckgen.render import Report, Target
-from deckgen.render.plain import html_to_plain
-from deckgen.render.typst_markup import (MathConverter, MathStats, cloze_fills,
-                                         html_to_typst, string, text_markup)
+from deckgen.render.plain import to_plain
+from deckgen.render.typst_markup import (MathConverter, MathStats, content_to_typst, string,
+                                         text_markup)
 from deckgen.render.typst_run import TypstTimeout
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -298,28 +299,26 @@ class PdfStats:
     """Cards Typst could not set, printed as plain text."""
 
 
-def _side_html(card: Card, side: str) -> str:
-    """The HTML a printed side shows: the context and the question, or the answer (a cloze
+def _side(card: Card, side: str) -> Content:
+    """What a printed side shows: the context and the question, or the answer (a cloze
     card's back lists its fills first)."""
     if side == "front":
-        return (f'<div class="context">{card.context}</div>' if card.context else "") + \
-            card.front
-    back = card.back
+        return card.context + card.front
     if card.kind is Kind.CLOZE:
-        fills = "".join(f"<li>{fill}</li>" for _, fill in cloze_fills(card.front))
-        back = f"<ol>{fills}</ol>{back}"
-    return back
+        fills = tuple(Element("li", fill) for _, fill in cloze_fills(card.front))
+        return (Element("ol", fills), *card.back)
+    return card.back
 
 
 def _side_content(card: Card, side: str, math: MathConverter, media: dict[str, bytes],
                   workdir: Path) -> str:
-    return html_to_typst(_side_html(card, side), math, media, workdir, side)
+    return content_to_typst(_side(card, side), math, media, workdir, side)
 
 
 def _plain_content(card: Card, side: str) -> str:
     """A side as plain text (no markup, images, formulas or code highlighting): what a card
     that Typst cannot set is printed as."""
-    text = html_to_plain(_side_html(card, side), side)
+    text = to_plain(_side(card, side), side)
     note = string("(printed as plain text: this card could not be typeset)")
     return f"{text_markup(text)}\n\n#text(size: 0.8em, fill: luma(90), {note})"
 
@@ -751,7 +750,8 @@ def build_pdf(deck: Deck, opts: PrintOptions, override: Path | None,
     sheets = math_ceil(len(physical), per_sheet)
     stats = PdfStats(len(cards), len(physical), sheets,
                      math.native + math.fallback + math.source, math.fallback, math.failures,
-                     [c.ref for c in cards if _NO_FONT.search(c.context + c.front + c.back)],
+                     [c.ref for c in cards
+                      if _NO_FONT.search(to_plain(c.context + c.front + c.back, "back"))],
                      diagnostics, plain_refs)
     return pdf, stats
 

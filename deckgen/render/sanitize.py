@@ -19,7 +19,7 @@ import html
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from deckgen.errors import Diagnostic, Location
@@ -48,10 +48,18 @@ SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
 ImageResolver = Callable[[str], "str | None"]
 
 
+class HtmlSink(Protocol):
+    """What the allowed subset of some HTML is handed to, tag by tag."""
+
+    def start(self, tag: str, attrs: list[tuple[str, str]]) -> None: ...
+    def end(self, tag: str) -> None: ...
+    def data(self, text: str) -> None: ...
+
+
 class _Sanitizer(HTMLParser):
-    def __init__(self, resolve_image: ImageResolver | None) -> None:
+    def __init__(self, resolve_image: ImageResolver | None, sink: HtmlSink) -> None:
         super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
+        self.sink = sink
         self.skip = 0
         self.resolve_image = resolve_image
 
@@ -81,31 +89,53 @@ class _Sanitizer(HTMLParser):
                 if resolved is None:
                     return  # an image we cannot (or may not) show is left out
                 value = resolved
-            kept.append(f' {name}="{html.escape(value, quote=True)}"')
-        self.out.append(f"<{tag}{''.join(kept)}>")
+            kept.append((name, value))
+        self.sink.start(tag, kept)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in DROP_CONTENT:
             self.skip = max(0, self.skip - 1)
             return
         if not self.skip and tag in ALLOWED_TAGS and tag not in VOID_TAGS:
-            self.out.append(f"</{tag}>")
+            self.sink.end(tag)
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
-            self.out.append(html.escape(data, quote=False))
+            self.sink.data(data)
+
+
+def sanitize_into(fragment: str, sink: HtmlSink,
+                  resolve_image: ImageResolver | None = None) -> None:
+    """Hand ``sink`` the allow-listed tags, attributes and the text of ``fragment``: no
+    other tag, nothing inside a script, style and the like, no ``href`` but http(s), mailto
+    and fragment links, no image ``resolve_image`` does not name (it maps an ``<img src>``
+    to the media file name to use, or None to leave the image out)."""
+    s = _Sanitizer(resolve_image, sink)
+    s.feed(fragment)
+    s.close()
+
+
+class _HtmlText:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+
+    def start(self, tag: str, attrs: list[tuple[str, str]]) -> None:
+        kept = "".join(f' {name}="{html.escape(value, quote=True)}"' for name, value in attrs)
+        self.out.append(f"<{tag}{kept}>")
+
+    def end(self, tag: str) -> None:
+        self.out.append(f"</{tag}>")
+
+    def data(self, text: str) -> None:
+        self.out.append(html.escape(text, quote=False))
 
 
 def sanitize(fragment: str, resolve_image: ImageResolver | None = None) -> str:
-    """Keep only allow-listed tags and attributes; text is re-escaped.
-
-    ``resolve_image`` maps an ``<img src>`` to the name to use (or None to drop the image).
-    """
-    s = _Sanitizer(resolve_image)
-    s.feed(fragment)
-    s.close()
+    """Keep only allow-listed tags and attributes; text is re-escaped (``sanitize_into``)."""
+    sink = _HtmlText()
+    sanitize_into(fragment, sink, resolve_image)
     # after joining: a tag left out may have put "\\" and "(" side by side
-    return inert_anki_markup(_inert_text_of_html(protect_braces("".join(s.out))))
+    return inert_anki_markup(_inert_text_of_html(protect_braces("".join(sink.out))))
 
 
 # -- cloze syntax and Anki's own markup ----------------------------------------------------
@@ -382,3 +412,44 @@ def unsafe_latex_in_bank(bank) -> list[Diagnostic]:
 def _unsafe_latex_remembered(markdown: str, loc: Location) -> tuple[Diagnostic, ...]:
     # the same text at the same place gives the same warnings (deckgen watch rebuilds often)
     return tuple(unsafe_latex(markdown, loc))
+
+
+# -- a formula as it is handed on -------------------------------------------------------------
+
+_EQUATION_ENV = re.compile(r"\\(begin|end)\{(equation|align|gather)(\*?)\}")
+
+
+def _closed_for_mathjax(tex: str) -> str:
+    """``tex`` ending so that MathJax's search for the closing delimiter stops at deckgen's.
+
+    That search skips a backslash and the character after it, and passes over a closing
+    delimiter while a ``{`` is open: a formula ending in a lone ``\\``, or with a ``{`` never
+    closed, would run on into the text after it (up to a ``\\)`` there) and typeset that text
+    unchecked. Such a formula (broken TeX anyway) gets a space, and the missing ``}``."""
+    depth, i, n = 0, 0, len(tex)
+    while i < n:
+        ch = tex[i]
+        if ch == "\\" and i + 1 < n and tex[i + 1] != "\n":
+            i += 2
+            continue
+        if ch == "\\":  # a lone backslash: at the end, it would take deckgen's
+            if i + 1 == n:
+                tex += " "
+        elif ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        i += 1
+    return tex + "}" * depth
+
+
+def prepared_tex(tex: str, display: bool) -> str:
+    """A formula as every output hands it on: inert (``inert_tex``), a display formula
+    without ``equation`` (``align`` and ``gather`` made their ``-ed`` forms, which may sit
+    inside display math; a tag stays), and closed (braces, a last backslash). Call only for a
+    formula that is not ``too_complex``."""
+    tex = inert_tex(tex.strip())[0]
+    if display:
+        tex = _EQUATION_ENV.sub(lambda m: "" if m.group(2) == "equation" else
+                                rf"\{m.group(1)}{{{m.group(2)}ed}}", tex).strip()
+    return _closed_for_mathjax(tex)

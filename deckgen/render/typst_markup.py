@@ -1,4 +1,4 @@
-"""Card HTML (deckgen's own small subset) -> Typst markup, for the printable cards.
+"""Card content (``deckgen.content``) -> Typst markup, for the printable cards.
 
 Text goes into Typst string literals, so no character of the bank can be read as Typst
 syntax. Formulas are converted with tex2typst and each one is compile-checked on its own;
@@ -14,13 +14,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from deckgen import trustcache
-from deckgen.render.plain import CLOZE, MATH
-from deckgen.render.sanitize import inert_tex, restore_tex, too_complex
+from deckgen import content as c
+from deckgen.render.sanitize import inert_tex, prepared_tex, restore_tex, too_complex
 
 _TAG = re.compile(r"\\tag\{([^}]*)\}")
 _BIG_ENV = re.compile(r"\\begin\{(cases|[pbvBV]?matrix|array|aligned)\}")
@@ -411,9 +410,9 @@ _ABS = re.compile(r"(?<![\w.])\| (.+?) \|(?![\w.])")
 
 def _balanced(text: str) -> bool:
     depth = 0
-    for c in text:
-        depth += c in "([{"
-        depth -= c in ")]}"
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
         if depth < 0:
             return False
     return depth == 0
@@ -432,238 +431,218 @@ def tighten_bars(typ: str) -> str:
     return _ABS.sub(sub("abs"), _NORM.sub(sub("norm"), typ))
 
 
+OUTPUT_PRIORITY = ("image/svg+xml", "image/png", "text/latex", "text/plain")
+"""The MIME type of a cell's output a printed card shows, of those the output has."""
+
 # Elements that become a Typst function around their content: (tag, class or None) ->
 # (opening markup, closing markup).
 _WRAPPERS: dict[tuple[str, str | None], tuple[str, str]] = {
     **{(t, None): ("#strong[", "]") for t in ("strong", "b")},
     **{(t, None): ("#emph[", "]") for t in ("em", "i")},
     **{(t, None): ("#strike[", "]") for t in ("s", "del")},
-    ("span", "blank"): ("#box(stroke: (bottom: 0.6pt), inset: (x: 2pt), outset: (y: 2pt))[", "]"),
-    ("span", "fill"): ('#highlight(fill: rgb("#dbe8ff"))[#strong[', "]]"),
     ("div", "unanswered"): ("#emph[", "]"),
-    # a fold's label ("Context", "The question before, which this continues")
     ("summary", None): ("#text(size: 0.8em)[#emph[", "]]"),
 }
+_BLANK = ("#box(stroke: (bottom: 0.6pt), inset: (x: 2pt), outset: (y: 2pt))[", "]")
+_FILL = ('#highlight(fill: rgb("#dbe8ff"))[#strong[', "]]")
+_SUMMARY = _WRAPPERS[("summary", None)]
+_CORRECT = '#text(fill: rgb("#13752f"), weight: "bold")[✓ ]'
+_WRONG = "#text(fill: gray)[✗ ]"
 
 
-def _wrapper(tag: str, classes: set[str]) -> tuple[str, str] | None:
+def _wrapper(tag: str, classes: tuple[str, ...]) -> tuple[str, str] | None:
     return _WRAPPERS.get((tag, None)) or next(
-        (w for (t, c), w in _WRAPPERS.items() if t == tag and c in classes), None)
-
-
-class _Converter(HTMLParser):
-    def __init__(self, math: MathConverter, media: dict[str, bytes], workdir: Path):
-        super().__init__(convert_charrefs=True)
-        self.math = math
-        self.media = media
-        self.workdir = workdir
-        self.out: list[str] = []
-        self.stack: list[tuple[str, dict[str, str]]] = []
-        self.pre: list[str] | None = None  # collecting the text of a code block
-        self.pre_tag = ""  # the tag whose end stops the collecting
-        self.lists: list[list[str]] = []
-        self.list_items: list[list[str]] = []
-        self.table: list[list[str]] | None = None
-        self.caption: list[str] | None = None
-        self.figure_image: str | None = None
-
-    # -- helpers --------------------------------------------------------------------------
-
-    def emit(self, s: str) -> None:
-        if self.caption is not None:
-            self.caption.append(s)
-        elif self.list_items and self.list_items[-1] is not None and self.lists:
-            self.list_items[-1].append(s)
-        else:
-            self.out.append(s)
-
-    def classes(self, attrs: dict[str, str]) -> set[str]:
-        return set((attrs.get("class") or "").split())
-
-    # -- tags -----------------------------------------------------------------------------
-
-    def handle_starttag(self, tag: str, attrs_list) -> None:
-        attrs = {k: v or "" for k, v in attrs_list}
-        if self.pre is not None:
-            return
-        cls = self.classes(attrs)
-        if tag == "br":
-            self.emit("#linebreak()")
-            return
-        if tag == "hr":
-            self.emit("\n#line(length: 100%, stroke: 0.4pt + gray)\n")
-            return
-        if tag == "img":
-            self.image(attrs)
-            return
-        self.stack.append((tag, attrs))
-        if tag == "pre" or (tag == "div" and "highlight" in cls):
-            if tag == "div":
-                lang = next((c[5:] for c in cls if c.startswith("lang-")), "")
-                self.stack[-1] = (tag, {**attrs, "lang": lang})
-            if self.pre is None and tag == "pre" and "output" in cls:
-                self.stack[-1] = (tag, {**attrs, "output": "1"})
-            if tag == "pre":
-                self.pre, self.pre_tag = [], "pre"
-            return
-        wrap = _wrapper(tag, cls)
-        if wrap:
-            self.emit(wrap[0])
-        elif tag == "code":
-            self.emit("#raw(")
-            self.pre, self.pre_tag = [], "code"
-        elif tag == "a":
-            href = attrs.get("href", "")
-            self.emit(f"#link({string(href)})[" if href else "#[")
-        elif tag == "p":
-            self.emit("\n\n")
-        elif tag in ("ol", "ul"):
-            self.lists.append([])
-            self.list_items.append(None)  # type: ignore[arg-type]
-        elif tag == "li" and not self.lists:
-            self.emit("\n\n")  # an item outside any list: a paragraph
-        elif tag == "li":
-            self.list_items[-1] = []
-            mark = ""
-            if "correct" in cls:
-                mark = "#text(fill: rgb(\"#13752f\"), weight: \"bold\")[✓ ]"
-            elif "wrong" in cls:
-                mark = "#text(fill: gray)[✗ ]"
-            self.list_items[-1].append(mark)
-        elif tag == "figure":
-            self.figure_image = None
-        elif tag == "figcaption":
-            self.caption = []
-        elif tag == "table":
-            self.table = []
-        elif tag == "tr" and self.table is not None:
-            self.table.append([])
-        elif tag in ("td", "th"):
-            self.caption = []  # reuse the collector for a cell
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.pre is not None and tag != self.pre_tag:
-            return
-        if not any(t == tag for t, _ in self.stack):
-            return  # a stray end tag (from hand-written HTML) closes nothing
-        # close up to the matching tag (our HTML is well formed; be lenient anyway)
-        while self.stack:
-            open_tag, attrs = self.stack.pop()
-            self.close_tag(open_tag, attrs)
-            if open_tag == tag:
-                break
-
-    def close_tag(self, tag: str, attrs: dict[str, str]) -> None:
-        cls = self.classes(attrs)
-        if tag == "pre" and self.pre is not None:
-            code = "".join(self.pre)
-            self.pre = None
-            lang = next((a.get("lang", "") for t, a in reversed(self.stack) if t == "div"
-                         and "highlight" in self.classes(a)), "")
-            if attrs.get("output"):
-                self.emit(f"\n#output-block(raw({string(code.rstrip())}, block: true))\n")
-            else:
-                lang_arg = f", lang: {string(lang)}" if lang and lang != "text" else ""
-                self.emit(f"\n#code-block(raw({string(code.rstrip())}, block: true"
-                          f"{lang_arg}))\n")
-        elif tag == "code" and self.pre is not None:
-            code = "".join(self.pre)
-            self.pre = None
-            self.emit(string(code) + ")")
-        elif (wrap := _wrapper(tag, cls)) is not None:
-            self.emit(wrap[1])
-        elif tag == "a":
-            self.emit("]")
-        elif tag == "p":
-            self.emit("\n\n")
-        elif tag in ("ol", "ul") and self.lists:
-            items = self.lists.pop()
-            self.list_items.pop()
-            start = attrs.get("start")
-            body = ", ".join(f"[{i}]" for i in items)
-            if tag == "ol":
-                start_arg = f"start: {int(start)}, " if start and start.isdigit() else ""
-                self.emit(f"\n#enum({start_arg}{body})\n")
-            else:
-                self.emit(f"\n#list({body})\n")
-        elif tag == "li":
-            if self.lists and self.list_items[-1] is not None:
-                self.lists[-1].append("".join(self.list_items[-1]).strip())
-                self.list_items[-1] = None  # type: ignore[call-overload]
-        elif tag == "figcaption" and self.caption is not None:
-            cap = "".join(self.caption)
-            self.caption = None
-            self.emit(f"\n#align(center, text(size: 0.8em, fill: luma(90))[{cap}])\n")
-        elif tag in ("td", "th") and self.caption is not None:
-            cell = "".join(self.caption)
-            self.caption = None
-            if self.table:
-                self.table[-1].append(f"[{cell}]")
-            else:
-                self.emit(cell)  # a cell outside any table: keep its text
-        elif tag == "table" and self.table is not None:
-            rows = [r for r in self.table if r]
-            self.table = None
-            if rows:
-                cols = max(len(r) for r in rows)
-                cells = ", ".join(c for r in rows for c in r + ["[]"] * (cols - len(r)))
-                self.emit(f"\n#fit-width(table(columns: {cols}, {cells}))\n")
-
-    def image(self, attrs: dict[str, str]) -> None:
-        src = attrs.get("src", "")
-        data = self.media.get(src)
-        if data is None:
-            self.emit(text_markup(f"[{attrs.get('alt', 'image')}]"))
-            return
-        target = self.workdir / src
-        if not target.exists():
-            target.write_bytes(data)
-        self.emit(f"\n#card-image({string('/' + src)})\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.pre is not None:
-            self.pre.append(data)
-            return
-        if self.table is not None and self.caption is None:
-            return  # whitespace between table tags
-        pos = 0
-        for m in MATH.finditer(data):  # (restore_tex: a formula as written, inert or not)
-            self.emit(text_markup(_squash(data[pos:m.start()])))
-            if m.group(1) is not None:
-                self.emit(self.math(restore_tex(m.group(1)), False))
-            else:
-                self.emit("\n" + self.math(restore_tex(m.group(2)), True) + "\n")
-            pos = m.end()
-        self.emit(text_markup(_squash(data[pos:])))
+        (w for (t, k), w in _WRAPPERS.items() if t == tag and k in classes), None)
 
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def html_to_typst(fragment: str, math: MathConverter, media: dict[str, bytes], workdir: Path,
-                  side: str) -> str:
-    """Typst markup for a card field. ``side`` 'front' shows cloze blanks, 'back' fills."""
-    def cloze(m: re.Match[str]) -> str:
-        if side == "front":
-            return f'<span class="blank">[{m.group(1)}]</span>'
-        return f'<span class="fill">{m.group(2)}</span>'
-    fragment = CLOZE.sub(cloze, fragment)
-    conv = _Converter(math, media, workdir)
-    conv.feed(fragment)
-    conv.close()
-    while conv.stack:
-        tag, attrs = conv.stack.pop()
-        conv.close_tag(tag, attrs)
-    return "".join(conv.out).strip()
+def _code_block(code: str, lang: str = "", output: bool = False) -> str:
+    if output:
+        return f"\n#output-block(raw({string(code.rstrip())}, block: true))\n"
+    lang_arg = f", lang: {string(lang)}" if lang and lang != "text" else ""
+    return f"\n#code-block(raw({string(code.rstrip())}, block: true{lang_arg}))\n"
 
 
-def cloze_fills(front_html: str) -> list[tuple[int, str]]:
-    """(number, fill HTML) of each deletion, in order, for the back of a printed cloze card."""
-    seen: dict[int, str] = {}
-    for m in CLOZE.finditer(front_html):
-        seen.setdefault(int(m.group(1)), m.group(2))
-    return sorted(seen.items())
+class _Typst:
+    """Content -> Typst markup. Every text goes into a string literal."""
+
+    def __init__(self, math: MathConverter, media: dict[str, bytes], workdir: Path,
+                 side: str):
+        self.math = math
+        self.media = media
+        self.workdir = workdir
+        self.side = side
+
+    def nodes(self, nodes: c.Content) -> str:
+        out: list[str] = []
+        run: list[str] = []  # adjacent texts: one string
+        for node in nodes:
+            if isinstance(node, c.Text | c.Value):
+                run.append(node.text)
+                continue
+            if run:
+                out.append(text_markup(_squash("".join(run))))
+                run = []
+            out.append(self.node(node))
+        if run:
+            out.append(text_markup(_squash("".join(run))))
+        return "".join(out)
+
+    def node(self, n: c.Node) -> str:  # noqa: C901 - one case per node type
+        if isinstance(n, c.Text | c.Value):
+            return text_markup(_squash(n.text))
+        if isinstance(n, c.Element):
+            return self.element(n)
+        if isinstance(n, c.Block | c.Verdict):
+            return self.nodes(n.children)
+        if isinstance(n, c.Details):
+            return _SUMMARY[0] + text_markup(_squash(n.summary)) + _SUMMARY[1] + \
+                self.nodes(n.children)
+        if isinstance(n, c.Math):
+            return self.formula(n.tex, n.display)
+        if isinstance(n, c.Code):
+            return f"#raw({string(n.code)})"
+        if isinstance(n, c.CodeBlock):
+            return _code_block(n.code.lstrip("\n"), n.language)
+        if isinstance(n, c.Figure):
+            if n.src is None:
+                return text_markup(f"[{n.caption or n.alt}]")
+            return self.image(n.src, n.alt or n.caption) + self.caption(
+                text_markup(_squash(n.caption)) if n.caption else "")
+        if isinstance(n, c.Cloze):
+            if self.side == "front":
+                return _BLANK[0] + text_markup(f"[{n.number}]") + _BLANK[1]
+            return _FILL[0] + self.nodes(n.fill) + _FILL[1]
+        if isinstance(n, c.Blank):
+            return _BLANK[0] + text_markup(f"[{n.number}]") + _BLANK[1]
+        if isinstance(n, c.Choices):
+            items = []
+            for item in n.items:
+                mark = "" if item.correct is None else _CORRECT if item.correct else _WRONG
+                items.append(f"[{(mark + self.nodes(item.children)).strip()}]")
+            return f"\n#enum({', '.join(items)})\n"
+        if isinstance(n, c.Cell):
+            code = _code_block(n.code.strip("\n"), "python") if n.code is not None else ""
+            return code + self.nodes(n.outputs)
+        if isinstance(n, c.Output):
+            return self.output(n)
+        if isinstance(n, c.Unanswered):
+            return ("#emph[" + text_markup("No answer yet: write it under the question, or add ")
+                    + f"#raw({string('## ' + n.key)})" + text_markup(" to the answers file.")
+                    + "]")
+        return ""
+
+    def formula(self, tex: str, display: bool) -> str:
+        if too_complex(tex):  # shown as its source, as on the Anki card
+            if display:
+                return _code_block(tex.strip())
+            return f"#raw({string(tex.strip())})"
+        # (restore_tex: a formula as written, inert or not: the converter checks it again)
+        markup = self.math(restore_tex(prepared_tex(tex, display)), display)
+        return f"\n{markup}\n" if display else markup
+
+    def output(self, n: c.Output) -> str:
+        chosen = n.choose(OUTPUT_PRIORITY)
+        if chosen is None:
+            return ""
+        mime, value = chosen
+        if mime.startswith("image/"):
+            return self.image(value, n.alt) + self.caption(self.nodes(n.caption))
+        if mime == "text/latex":
+            return self.formula(value.strip().strip("$"), True)
+        return _code_block(value, output=True) if value else ""
+
+    def caption(self, markup: str) -> str:
+        if not markup:
+            return ""
+        return f"\n#align(center, text(size: 0.8em, fill: luma(90))[{markup}])\n"
+
+    def image(self, name: str, alt: str) -> str:
+        data = self.media.get(name)
+        if data is None:
+            return text_markup(f"[{alt or 'image'}]")
+        target = self.workdir / name
+        if not target.exists():
+            target.write_bytes(data)
+        return f"\n#card-image({string('/' + name)})\n"
+
+    def plain(self, nodes: c.Content) -> str:
+        """The text of some content, a deletion as its number or its fill (code's text)."""
+        out: list[str] = []
+        for node in nodes:
+            if isinstance(node, c.Cloze | c.Blank):
+                if self.side == "front" or isinstance(node, c.Blank):
+                    out.append(f"[{node.number}]")
+                else:
+                    out.append(self.plain(node.fill))
+            elif isinstance(node, c.Element):
+                out.append(self.plain(node.children))
+            else:
+                out.append(c.text_of((node,)))
+        return "".join(out)
+
+    def element(self, n: c.Element) -> str:  # noqa: C901 - one case per element
+        tag, cls = n.tag, n.classes
+        if tag == "br":
+            return "#linebreak()"
+        if tag == "hr":
+            return "\n#line(length: 100%, stroke: 0.4pt + gray)\n"
+        if tag == "img":
+            return self.image(n.attr("src"), n.attr("alt", "image"))
+        if tag == "pre":
+            return _code_block(c.text_of(n.children), output="output" in cls)
+        if tag == "code":
+            return f"#raw({string(self.plain(n.children))})"
+        if (wrap := _wrapper(tag, cls)) is not None:
+            return wrap[0] + self.nodes(n.children) + wrap[1]
+        if tag == "a":
+            href = n.attr("href")
+            return (f"#link({string(href)})[" if href else "#[") + self.nodes(n.children) + "]"
+        if tag == "p":
+            return "\n\n" + self.nodes(n.children) + "\n\n"
+        if tag in ("ol", "ul"):
+            items = [f"[{self.nodes(k.children).strip()}]" for k in n.children
+                     if isinstance(k, c.Element) and k.tag == "li"]
+            if tag == "ul":
+                return f"\n#list({', '.join(items)})\n"
+            start = n.attr("start")
+            start_arg = f"start: {int(start)}, " if start.isdigit() else ""
+            return f"\n#enum({start_arg}{', '.join(items)})\n"
+        if tag == "li":  # an item outside any list: a paragraph
+            return "\n\n" + self.nodes(n.children)
+        if tag == "figcaption":
+            return self.caption(self.nodes(n.children))
+        if tag == "table":
+            rows = [[f"[{self.nodes(cell.children)}]" for cell in row.children
+                     if isinstance(cell, c.Element) and cell.tag in ("td", "th")]
+                    for row in _rows(n)]
+            rows = [r for r in rows if r]
+            if not rows:
+                return ""
+            cols = max(len(r) for r in rows)
+            cells = ", ".join(x for r in rows for x in r + ["[]"] * (cols - len(r)))
+            return f"\n#fit-width(table(columns: {cols}, {cells}))\n"
+        return self.nodes(n.children)  # div, span, details, headings, quotes...
 
 
-__all__ = ["html_to_typst", "MathConverter", "cloze_fills", "string"]
+def _rows(table: c.Element) -> list[c.Element]:
+    """A table's rows, inside its head and body or not (not those of a table inside it)."""
+    rows: list[c.Element] = []
+    for k in table.children:
+        if isinstance(k, c.Element) and k.tag == "tr":
+            rows.append(k)
+        elif isinstance(k, c.Element) and k.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(_rows(k))
+    return rows
+
+
+def content_to_typst(content: c.Content, math: MathConverter, media: dict[str, bytes],
+                     workdir: Path, side: str) -> str:
+    """Typst markup for a card side. ``side`` 'front' shows cloze blanks, 'back' fills."""
+    return _Typst(math, media, workdir, side).nodes(content).strip()
+
+
+__all__ = ["content_to_typst", "MathConverter", "string"]
