@@ -27,7 +27,8 @@ RENDERERS = {"deckgen.render.anki": "apkg", "deckgen.render.jsonlist": "json",
 STAGES = ("deckgen/parse", "deckgen/execute", "deckgen/answers.py", "deckgen/binding.py",
           "deckgen/cards.py", "deckgen/identity.py", "deckgen/pipeline.py", "deckgen/config.py",
           "deckgen/media.py", "deckgen/shapes.py", "deckgen/model.py", "deckgen/uptodate.py",
-          "deckgen/lint.py", "deckgen/markdown.py", "deckgen/atomic.py")
+          "deckgen/lint.py", "deckgen/markdown.py", "deckgen/atomic.py", "deckgen/compose.py",
+          "deckgen/content.py")
 
 
 def _imports(path: Path) -> set[str]:
@@ -57,6 +58,19 @@ def test_no_stage_imports_a_renderer_and_no_renderer_another():
         assert not _imports(path) & others, module
     # and every format of the registry is one of these renderers
     assert {f.renderer.partition(":")[0] for f in render.FORMATS.values()} <= set(RENDERERS)
+
+
+def test_cards_are_content_and_each_output_renders_it_itself():
+    """No stage writes HTML (the cards stage builds deckgen.content nodes), and no output
+    parses another's markup back: the PDF and the plain text read the content."""
+    for stage in ("deckgen/cards.py", "deckgen/compose.py", "deckgen/content.py",
+                  "deckgen/model.py"):
+        assert not {i for i in _imports(ROOT / stage) if i.startswith("deckgen.render.html")}
+    for module in ("deckgen/render/typst_markup.py", "deckgen/render/pdf.py",
+                   "deckgen/render/plain.py"):
+        assert not {i for i in _imports(ROOT / module)
+                    if i.startswith(("html.parser", "deckgen.render.html"))}, module
+        assert "HTMLParser" not in (ROOT / module).read_text(), module
 
 
 class _Pushed:
