@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -40,14 +42,16 @@ def _load(source: tuple[Path, ...]):
     return config.override(cfg, name=ctx.meta.get(_NAME_KEY) if ctx else None)
 
 
-def _gather(source: tuple[Path, ...]):
+def _gather(source: tuple[Path, ...], timings: dict[str, float] | None = None):
     """The bank's settings and everything `gather` read (exits with the message on a bad
-    bank)."""
+    bank); how long reading took goes into ``timings`` (for -v)."""
     from deckgen.pipeline import gather
 
     try:
         cfg = _load(source)
-        return cfg, gather(cfg)
+        with _timed({} if timings is None else timings, "read and check the bank"):
+            gathered = gather(cfg)
+        return cfg, gathered
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
@@ -101,6 +105,42 @@ verbose_option = click.option("--verbose", "-v", is_flag=True,
                               help="Also print how long each phase of a build took.")
 
 
+def _quiet(help: str = "Print errors only."):
+    """-q for a command that does not build; ``help`` says what it still prints."""
+    return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
+def _verbose(help: str = "Also print the files read and how long each phase took."):
+    """-v for a command that does not build: what it adds goes to stderr (see `_read_report`),
+    so that the command's output (a list, a diff, its JSON) stays as it is."""
+    return click.option("--verbose", "-v", is_flag=True, help=help)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], phase: str) -> Iterator[None]:
+    """Add how long the block took to ``timings`` as ``phase`` (-v prints it)."""
+    clock = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = time.perf_counter() - clock
+
+
+def _read_report(cfg, timings: dict[str, float], *more: str) -> None:
+    """-v of a command that reads a bank without building it: the bank, the settings and files
+    it read, ``more`` lines, then how long each phase took; on stderr."""
+    from deckgen.pipeline import display_path
+
+    click.echo(f"bank: {display_path(cfg.root)}", err=True)
+    click.echo(f"settings: {display_path(cfg.config_file) if cfg.config_file else 'none'}",
+               err=True)
+    for what, paths in (("question files", cfg.sources), ("answers files", cfg.answers)):
+        click.echo(f"{what}: {', '.join(display_path(p) for p in paths) or 'none'}", err=True)
+    for line in more:
+        click.echo(line, err=True)
+    _phases(timings, err=True)
+
+
 no_exec_option = click.option(
     "--no-exec", is_flag=True,
     help="Build as an untrusted bank even if you trust it: run no code (cached results only, "
@@ -116,10 +156,11 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def _trust_mode(cfg, no_exec: bool, trust_flag: bool, out_given: bool):
+def _trust_mode(cfg, no_exec: bool, trust_flag: bool, out_given: bool, quiet: bool = False):
     """The settings to build with and whether code may run, after asking whether the bank
     is trusted (see `deckgen.trust`). An untrusted bank is built as with --no-exec; a build
-    in a terminal asks once for a bank that has code, templates or outside paths."""
+    in a terminal asks once for a bank that has code, templates or outside paths. ``quiet``
+    (-q) leaves out the notes on what an untrusted build sets aside (not the question)."""
     from deckgen import config, trust
 
     if no_exec and trust_flag:
@@ -146,6 +187,8 @@ def _trust_mode(cfg, no_exec: bool, trust_flag: bool, out_given: bool):
         cfg, set_aside = config.untrusted(cfg, out_given)
     else:
         cfg, set_aside = config.untrusted(cfg, out_given, "not a trusted bank", hint)
+    if quiet:
+        return cfg, False
     for note in set_aside:
         click.secho(note, fg="yellow", err=True)
     if needs and needs.cells:
@@ -261,7 +304,7 @@ def build(source, out, formats, rerun, no_exec, trust_flag, jobs, strict, quiet,
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats), jobs=jobs)
         cfg = _with_print_flags(cfg, printing)
-        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None, quiet)
         result = run_build(cfg, strict=strict, rerun=rerun, execute=execute,
                            progress=_progress_bar(quiet))
     except DeckgenError as exc:
@@ -299,8 +342,13 @@ def _report(result, quiet: bool = False) -> None:
 def _timings(result, verbose: bool) -> None:
     """-v: how long each phase of a build took."""
     if verbose:
-        for phase, seconds in result.timings.items():
-            click.echo(f"  {phase}: {seconds:.2f} s")
+        _phases(result.timings)
+
+
+def _phases(timings: dict[str, float], err: bool = False) -> None:
+    """-v's lines: how long each phase took."""
+    for phase, seconds in timings.items():
+        click.echo(f"  {phase}: {seconds:.2f} s", err=err)
 
 
 def _fail(exc: DeckgenError, then: str) -> NoReturn:
@@ -375,7 +423,8 @@ def _progress_bar(quiet: bool):
 @name_option
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors (and the summary) only.")
-def check(source, strict, quiet) -> None:
+@_verbose()
+def check(source, strict, quiet, verbose) -> None:
     """Lint the bank and its answers without running code or writing files (except the cache).
 
     Reports errors and warnings as file:line: message [code]: unanswered parts, missing or
@@ -387,13 +436,18 @@ def check(source, strict, quiet) -> None:
     """
     from deckgen.execute.runner import cell_report
 
-    cfg, gathered = _gather(source)
-    gathered.diagnostics.extend(cell_report(gathered.banks, cfg))
+    timings: dict[str, float] = {}
+    cfg, gathered = _gather(source, timings)
+    with _timed(timings, "the last build's cells"):
+        gathered.diagnostics.extend(cell_report(gathered.banks, cfg))
     if "pdf" in cfg.formats:  # formulas the printed cards will show as LaTeX source
         from deckgen.render.pdf import static_formula_warnings
-        gathered.diagnostics.extend(static_formula_warnings(gathered.banks, cfg.cache_dir,
-                                                            cfg.print_options))
+        with _timed(timings, "formulas for the PDF"):
+            gathered.diagnostics.extend(static_formula_warnings(gathered.banks, cfg.cache_dir,
+                                                                cfg.print_options))
     _print_diagnostics(gathered.diagnostics, quiet_warnings=quiet)
+    if verbose:
+        _read_report(cfg, timings)
     parts = sum(len(q.parts) for b in gathered.banks for q in b.questions)
     questions = sum(len(b.questions) for b in gathered.banks)
     unanswered = sum(d.code == "missing-answer" for d in gathered.diagnostics)
@@ -412,7 +466,9 @@ def check(source, strict, quiet) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged notes.")
 @no_exec_option
 @trust_option
-def diff(source, out, as_json, show_all, no_exec, trust_flag) -> None:
+@_quiet("Print errors and the changes only (no counts line).")
+@_verbose()
+def diff(source, out, as_json, show_all, no_exec, trust_flag, quiet, verbose) -> None:
     """Preview what importing a new build into Anki will do.
 
     Compares the bank as it is now with the last package in the output directory: which
@@ -427,23 +483,28 @@ def diff(source, out, as_json, show_all, no_exec, trust_flag) -> None:
 
     from deckgen import config
 
+    timings: dict[str, float] = {}
     try:
         cfg = config.override(_load(source), out=out)
-        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
-        gathered = gather(cfg)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None, quiet)
+        with _timed(timings, "read and check the bank"):
+            gathered = gather(cfg)
         if gathered.errors:
             raise BuildFailed(gathered.diagnostics)
-        deck, diags, _ = make_deck(cfg, gathered, execute=execute)
+        with _timed(timings, "cells and cards"):
+            deck, diags, _ = make_deck(cfg, gathered, execute=execute)
         if any(d.severity is Severity.ERROR for d in diags):
             raise BuildFailed(diags)
     except BuildFailed as exc:
-        _print_diagnostics(exc.diagnostics)
+        _print_diagnostics(exc.diagnostics, quiet_warnings=quiet)
         sys.exit(1)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
+    last = cfg.out / f"{cfg.slug}.apkg"
     try:
-        changes = compare(deck, cfg.out / f"{cfg.slug}.apkg")
+        with _timed(timings, "compare with the last build"):
+            changes = compare(deck, last)
     except OSError as exc:
         click.secho(f"cannot read the last build {exc.filename or cfg.out}: "
                     f"{exc.strerror or exc}", fg="red", err=True)
@@ -453,13 +514,17 @@ def diff(source, out, as_json, show_all, no_exec, trust_flag) -> None:
     if as_json:
         click.echo(jsonlib.dumps({"counts": counts, "changes": [
             c.to_json() for c in changes if show_all or c.what != "unchanged"]}, indent=1))
-        return
-    for c in changes:
-        if c.what == "unchanged" and not show_all:
-            continue
-        detail = f" ({', '.join(c.fields)})" if c.fields else ""
-        click.echo(f"{c.what:<9} {c.ref:<8}{detail}" + (f"  - {c.note}" if c.note else ""))
-    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+    else:
+        for c in changes:
+            if c.what == "unchanged" and not show_all:
+                continue
+            detail = f" ({', '.join(c.fields)})" if c.fields else ""
+            click.echo(f"{c.what:<9} {c.ref:<8}{detail}" + (f"  - {c.note}" if c.note else ""))
+        if not quiet:
+            click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+    if verbose:
+        from deckgen.pipeline import display_path
+        _read_report(cfg, timings, f"last build: {display_path(last)}")
 
 
 @main.command()
@@ -505,7 +570,7 @@ def push(source, out, url, key, collection, move, show_all, no_exec, trust_flag,
         cfg = config.override(_load(source), out=out)
         if "apkg" not in cfg.formats:
             cfg = config.override(cfg, formats=(*cfg.formats, "apkg"))
-        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None, quiet)
         result = run_build(cfg, execute=execute, progress=_progress_bar(quiet))
         _report(result, quiet)
         _timings(result, verbose)
@@ -560,7 +625,7 @@ def watch(source, out, formats, no_exec, trust_flag, quiet, verbose) -> None:
 
     try:
         cfg = config.override(_load(source), out=out, formats=_formats(formats))
-        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None, quiet)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
@@ -627,7 +692,7 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet, ver
 
     try:
         cfg = config.override(_load(source), out=out)
-        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None)
+        cfg, execute = _trust_mode(cfg, no_exec, trust_flag, out is not None, quiet)
     except DeckgenError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
@@ -692,8 +757,10 @@ def serve(source, out, port, host, open_browser, no_exec, trust_flag, quiet, ver
 @source_arg
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: build/).")
+@_quiet()
+@_verbose("Also print the print settings used and how long typesetting took.")
 @print_options
-def calibrate(source, out, **printing) -> None:
+def calibrate(source, out, quiet, verbose, **printing) -> None:
     """Write a calibration sheet for duplex printing (build/calibration.pdf).
 
     Print it double-sided at 100%; if the crosses on the back are shifted, set the shift as
@@ -703,9 +770,12 @@ def calibrate(source, out, **printing) -> None:
     from deckgen.atomic import write_bytes_atomic
     from deckgen.render.pdf import calibration_pdf, print_options as make_options
 
+    timings: dict[str, float] = {}
     try:
         cfg = _with_print_flags(config.override(_load(source), out=out), printing)
-        pdf = calibration_pdf(make_options(cfg.print_options), cfg.templates)
+        options = make_options(cfg.print_options)
+        with _timed(timings, "typeset the sheet"):
+            pdf = calibration_pdf(options, cfg.templates)
         path = cfg.out / "calibration.pdf"
         write_bytes_atomic(path, pdf)
     except DeckgenError as exc:
@@ -715,17 +785,30 @@ def calibrate(source, out, **printing) -> None:
         click.secho(f"cannot write {exc.filename or cfg.out}: {exc.strerror or exc}", fg="red",
                     err=True)
         sys.exit(1)
-    click.echo(f"{path} written: print it double-sided at 100% (not fit to page)")
+    if verbose:
+        from deckgen.pipeline import display_path
+        settings = display_path(cfg.config_file) if cfg.config_file else "none"
+        x, y = options.back_offset
+        click.echo(f"settings: {settings}", err=True)
+        click.echo(f"layout {options.layout}, paper {options.paper}, card {options.card}, "
+                   f"back offset {x:g},{y:g} mm", err=True)
+        _phases(timings, err=True)
+    if not quiet:
+        click.echo(f"{path} written: print it double-sided at 100% (not fit to page)")
 
 
 @main.command(name="list")
 @source_arg
 @name_option
-def list_(source) -> None:
+@click.option("--quiet", "-q", is_flag=True, expose_value=False,
+              help="Print the list and errors only (as it does anyway).")
+@_verbose()
+def list_(source, verbose) -> None:
     """Show how the bank was read: per file its question style, per card its answer key,
     kind, whether it is answered, its first words and its location."""
 
-    cfg, gathered = _gather(source)
+    timings: dict[str, float] = {}
+    cfg, gathered = _gather(source, timings)
     for bank in gathered.banks:
         cards = sum(len(q.parts) for q in bank.questions)
         how = "set in deckgen.toml" if cfg_style(cfg, bank) else "detected"
@@ -748,6 +831,8 @@ def list_(source) -> None:
     errors = [d for d in gathered.diagnostics if d.code in ("no-questions", "unreadable",
                                                             "encoding")]
     _print_diagnostics(errors)
+    if verbose:
+        _read_report(cfg, timings)
     sys.exit(1 if errors else 0)
 
 
@@ -774,7 +859,9 @@ def first_words(q, part, width: int = 48) -> str:
 @click.option("--write", is_flag=True,
               help="Rewrite the headings (all files and the lock together); without it, "
               "only show what would change.")
-def renumber(source, write) -> None:
+@_quiet("Print errors only (without --write, also the changes).")
+@_verbose()
+def renumber(source, write, quiet, verbose) -> None:
     """Rename answers-file headings to their questions' current numbers.
 
     After questions are inserted, moved or deleted, answers still follow their questions
@@ -785,23 +872,30 @@ def renumber(source, write) -> None:
     from deckgen.pipeline import display_path
     from deckgen.renumber import apply, plan
 
-    cfg, gathered = _gather(source)
+    timings: dict[str, float] = {}
+    cfg, gathered = _gather(source, timings)
     if gathered.errors or gathered.identities is None:
         _print_diagnostics(gathered.errors)
         click.secho("renumber: fix the errors above first; nothing was changed", fg="red",
                     err=True)
         sys.exit(1)
     changes = plan(gathered, {display_path(p): p for p in cfg.answers})
-    for change in changes:
-        click.echo(str(change))
-    if not changes:
-        click.echo("every answers-file heading already has its question's number")
-        return
-    if not write:
-        click.echo(f"{len(changes)} heading(s) would change; run with --write to rewrite them")
-        return
-    _commit("renumber", lambda staging: apply(changes, gathered, staging))
-    click.echo(f"{len(changes)} heading(s) rewritten")
+    if not (quiet and write):
+        for change in changes:
+            click.echo(str(change))
+    if write and changes:
+        with _timed(timings, "rewrite the headings"):
+            _commit("renumber", lambda staging: apply(changes, gathered, staging))
+    if not quiet:
+        if not changes:
+            click.echo("every answers-file heading already has its question's number")
+        elif not write:
+            click.echo(f"{len(changes)} heading(s) would change; run with --write to rewrite "
+                       "them")
+        else:
+            click.echo(f"{len(changes)} heading(s) rewritten")
+    if verbose:
+        _read_report(cfg, timings)
 
 
 @main.command()
@@ -809,7 +903,9 @@ def renumber(source, write) -> None:
 @click.option("--bank", "source", type=click.Path(path_type=Path), default=None,
               help="The bank (default: as for the other commands).")
 @click.option("--all", "accept_all", is_flag=True, help="Accept every stale answer.")
-def accept(keys, source, accept_all) -> None:
+@_quiet()
+@_verbose()
+def accept(keys, source, accept_all, quiet, verbose) -> None:
     """Mark answers as still right after their questions changed.
 
     `deckgen check` warns when a question changed after its answer was last edited
@@ -824,27 +920,37 @@ def accept(keys, source, accept_all) -> None:
         raise click.UsageError("give the keys to accept (as `deckgen check` shows them), "
                                "or --all")
     wanted = {k.upper().removeprefix("Q") for k in keys} or None
-    cfg, gathered = _gather((source,) if source else ())
+    timings: dict[str, float] = {}
+    cfg, gathered = _gather((source,) if source else (), timings)
     if gathered.identities is None:
         _print_diagnostics(gathered.errors)
         sys.exit(1)
     done = accept_answers(gathered.banks, gathered.identities, wanted, gathered.ambiguous)
     missing = sorted((wanted or set()) - set(done))
+    failed = bool(missing and not done)
     if done:
-        _commit("accept", gathered.identities.lock.write)
-        click.echo(f"accepted: {', '.join(done)}")
-    if missing:
+        with _timed(timings, "write the lock file"):
+            _commit("accept", gathered.identities.lock.write)
+        if not quiet:
+            click.echo(f"accepted: {', '.join(done)}")
+    if missing and (failed or not quiet):  # the error when nothing was accepted
         click.secho(f"no stale answer for: {', '.join(missing)}", fg="yellow", err=True)
-    if not done and not missing:
+    if not done and not missing and not quiet:
         click.echo("no answer is stale")
-    sys.exit(1 if missing and not done else 0)
+    if verbose:
+        from deckgen.identity import LOCK_NAME
+        from deckgen.pipeline import display_path
+        _read_report(cfg, timings, f"lock file: {display_path(cfg.root / LOCK_NAME)}")
+    sys.exit(1 if failed else 0)
 
 
 @main.command(name="trust")
 @source_arg
 @click.option("--remove", is_flag=True, help="Stop trusting the bank.")
 @click.option("--list", "show", is_flag=True, help="List the banks you trust.")
-def trust_(source, remove, show) -> None:
+@_quiet("Print errors (and the --list) only.")
+@_verbose("Also print where the list of trusted banks is kept.")
+def trust_(source, remove, show, quiet, verbose) -> None:
     """Trust a bank: let its builds run its Python cells and use its templates.
 
     A bank is untrusted until you say otherwise (here, by answering yes when a build asks,
@@ -856,6 +962,8 @@ def trust_(source, remove, show) -> None:
     """
     from deckgen import trust
 
+    if verbose:
+        click.echo(f"list of trusted banks: {trust.store()}", err=True)
     if show:
         for path in trust.listed():
             click.echo(path)
@@ -870,6 +978,8 @@ def trust_(source, remove, show) -> None:
         click.secho(f"cannot write {exc.filename or trust.store()}: {exc.strerror or exc}",
                     fg="red", err=True)
         sys.exit(1)
+    if quiet:
+        return
     if remove:
         click.echo(f"{root}: {'no longer trusted' if changed else 'was not trusted'}")
     else:
@@ -881,7 +991,9 @@ def trust_(source, remove, show) -> None:
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default=None, metavar="TEXT",
               help="Deck name (default: the directory's name, made readable).")
-def new(directory, name) -> None:
+@_quiet()
+@_verbose("Also print where the bank was remembered as trusted.")
+def new(directory, name, quiet, verbose) -> None:
     """Start a bank in DIRECTORY: settings, one question of each kind, their answers (one
     computed by a Python cell) and a README. DIRECTORY must not exist or be empty."""
     import shlex
@@ -897,9 +1009,14 @@ def new(directory, name) -> None:
         sys.exit(1)
     try:
         trust.remember(directory)  # you wrote it (its answers hold one cell)
+        if verbose:
+            click.echo(f"trusted {directory.resolve()} (listed in {trust.store()})", err=True)
     except OSError as exc:
-        click.secho(f"could not remember {directory} as trusted ({exc.strerror or exc}): "
-                    "build it with --trust", fg="yellow", err=True)
+        if not quiet:
+            click.secho(f"could not remember {directory} as trusted ({exc.strerror or exc}): "
+                        "build it with --trust", fg="yellow", err=True)
+    if quiet:
+        return
     for path in written:
         click.echo(f"{path} written")
     where = "" if directory.resolve() == Path.cwd().resolve() else \
