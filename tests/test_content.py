@@ -137,3 +137,5 @@ def test_raw_html_becomes_elements_closed_as_a_browser_would(tmp_path):
     tags = [n.tag for n in c.walk(p.children) if isinstance(n, c.Element)]
     assert tags == ["sub", "em"]  # no div (never opened), no script
     assert field_html((p,)) == "<p>H<sub>2</sub>O, <em>open and a stray  end</em></p>"
+    typst = content_to_typst(block.children, lambda tex, display: "", {}, tmp_path, "front")
+    assert typst == '#"H"#sub[#"2"]#"O, "#emph[#"open and a stray end"]'  # printed so too

@@ -440,6 +440,9 @@ _WRAPPERS: dict[tuple[str, str | None], tuple[str, str]] = {
     **{(t, None): ("#strong[", "]") for t in ("strong", "b")},
     **{(t, None): ("#emph[", "]") for t in ("em", "i")},
     **{(t, None): ("#strike[", "]") for t in ("s", "del")},
+    ("sub", None): ("#sub[", "]"),
+    ("sup", None): ("#super[", "]"),
+    **{(t, None): ("#underline[", "]") for t in ("u", "ins")},
     ("div", "unanswered"): ("#emph[", "]"),
     ("summary", None): ("#text(size: 0.8em)[#emph[", "]]"),
 }
