@@ -282,15 +282,13 @@ class _Composer:
         return c.Output(cell_id, tuple(bundle), alt, caption)
 
     def math(self, tex: str, display: bool, line: int = 0, in_paragraph: bool = False
-             ) -> c.Node:
+             ) -> c.Math:
         """A formula, with its inline ``{python}`` values put in (they are LaTeX already).
 
         A command the values bring in (that the formula as written does not have, which is
         reported when the bank is gathered) is warned about here."""
         from deckgen.answers import IN_MATH
 
-        if BLANK_MARK.fullmatch(tex.strip()):  # (never: $[...]$ is marked whole)
-            return c.Blank(int(BLANK_MARK.fullmatch(tex.strip()).group(1)))  # type: ignore[union-attr]
         if self.ctx.outputs is None:  # question text: no cells, show as written
             return c.Math(tex, display, in_paragraph)
         values = 0
