@@ -690,9 +690,8 @@ KNOWN = {
     "04-journal-absolute": "the next build deletes temporary files named as deckgen names its "
                            "own (.NAME.deckgen-XXXXXXXX.tmp) from the bank folder when no live "
                            "process holds them; a stranger's files of that name go too",
-    "27-cloze-template-syntax": "{{c4::alt}} from a remote image's alt text and {{...}} in "
-                                "code reach the Front of basic notes as text (Anki does not "
-                                "act on them there; the runner counts them)",
+    "27-cloze-template-syntax": "{{...}} in a code block reaches the Front of basic notes as "
+                                "text (Anki does not act on it there; the runner counts it)",
 }
 """Attacks that still succeed, as the last run found them: each fails the run if it stops
 succeeding (strict), so this list is kept true."""
