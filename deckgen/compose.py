@@ -268,7 +268,7 @@ class _Composer:
         images = any(m.startswith("image/") for m, _ in bundle)
         latex = dict(bundle).get("text/latex")
         if not images and latex is not None:
-            tex = latex.strip().strip("$")
+            tex = c.latex_formula(latex)
             found = inert_tex(tex)[1]
             if found:
                 self.warn(line, formula_message(tex, found))

@@ -88,7 +88,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class Blank:
-    """A blank of a cloze question, before its fill is known (see :func:`fill_blanks`)."""
+    """A blank of a cloze question, before its fill is known (see :func:`replace_blanks`)."""
 
     number: int
 
@@ -146,6 +146,11 @@ class Output:
     def choose(self, priority: tuple[str, ...]) -> tuple[str, str] | None:
         """(MIME type, data) of the first type in ``priority`` the bundle has."""
         return next(((m, v) for m in priority if (v := self.get(m)) is not None), None)
+
+
+def latex_formula(latex: str) -> str:
+    """A ``text/latex`` output as a formula's source: without its ``$`` delimiters."""
+    return latex.strip().strip("$")
 
 
 @dataclass(frozen=True)

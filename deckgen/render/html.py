@@ -178,7 +178,7 @@ class _Html:
             self.out.append(f'<figure class="output plot"><img src="{value}" alt="{alt}">'
                             f"{cap}</figure>")
         elif mime == "text/latex":
-            tex = value.strip().strip("$")
+            tex = c.latex_formula(value)
             self.out.append(f'<div class="output">{math_html(tex, display=True)}</div>')
         elif value:
             self.out.append('<pre class="output">'

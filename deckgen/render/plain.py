@@ -137,7 +137,7 @@ class _Plain:
         if mime.startswith("image/"):
             self.block(lambda: self.figure(n.alt or "image", n.caption))
         elif mime == "text/latex":
-            self.block(lambda: self.math(value.strip().strip("$"), True))
+            self.block(lambda: self.math(c.latex_formula(value), True))
         elif value:
             self.block(lambda: self.text(value, pre=True))
 

@@ -555,7 +555,7 @@ class _Typst:
         if mime.startswith("image/"):
             return self.image(value, n.alt) + self.caption(self.nodes(n.caption))
         if mime == "text/latex":
-            return self.formula(value.strip().strip("$"), True)
+            return self.formula(c.latex_formula(value), True)
         return _code_block(value, output=True) if value else ""
 
     def caption(self, markup: str) -> str:
